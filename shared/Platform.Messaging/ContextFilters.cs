@@ -1,0 +1,53 @@
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Platform.Context;
+
+namespace Platform.Messaging;
+
+/// <summary>Stamps the ambient caller context on every message sent or published.</summary>
+internal static class ContextStamping
+{
+    public static void Stamp(SendContext context)
+    {
+        var caller = RequestContextAccessor.Current;
+        if (caller is null) return;
+        foreach (var (key, value) in ContextHeaders.ToBusHeaders(caller))
+        {
+            // Headers already set (the outbox replays the sender's) win over the ambient context.
+            if (!context.Headers.TryGetHeader(key, out _))
+                context.Headers.Set(key, value);
+        }
+    }
+}
+
+/// <summary>
+/// Makes the sender's context the ambient one for the consumer, with a request id of its own,
+/// and puts both ids in the log scope so one request can be followed across services.
+/// </summary>
+public sealed class ContextConsumeFilter<T>(ILogger<ContextConsumeFilter<T>> logger) : IFilter<ConsumeContext<T>> where T : class
+{
+    public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
+    {
+        var caller = ContextHeaders.FromBusHeaders(key => context.Headers.Get<string>(key));
+        var previous = RequestContextAccessor.Current;
+        RequestContextAccessor.Current = caller;
+        try
+        {
+            using (logger.BeginScope(new Dictionary<string, object?>
+            {
+                ["RequestId"] = caller.RequestId,
+                ["GlobalRequestId"] = caller.GlobalRequestId,
+                ["MessageType"] = typeof(T).Name,
+            }))
+            {
+                await next.Send(context);
+            }
+        }
+        finally
+        {
+            RequestContextAccessor.Current = previous;
+        }
+    }
+
+    public void Probe(ProbeContext context) => context.CreateFilterScope("requestContext");
+}
