@@ -32,6 +32,14 @@ public sealed record RequestContext
 
     public bool IsAuthenticated => UserId is not null;
 
+    // The service token (X-Service-Token) a service sends beside a user's token when it calls
+    // on the user's behalf, as oslo.context keeps it: policy may require it for some calls.
+    public string? ServiceUserId { get; init; }
+    public string? ServiceUserDomainId { get; init; }
+    public string? ServiceProjectId { get; init; }
+    public string? ServiceProjectDomainId { get; init; }
+    public IReadOnlyList<string> ServiceRoles { get; init; } = [];
+
     /// <summary>
     /// The caller's own token, for calls made on the caller's behalf. Never serialised into a
     /// message or a log: <see cref="ToString"/> leaves it out.

@@ -18,9 +18,10 @@ public sealed record Migration(string Component, int Version, string Name, strin
 /// A set of migrations owned by one component: the service itself, or a shared library that
 /// keeps tables in the service's database (the outbox).
 /// </summary>
-public sealed partial record MigrationSource(string Component, Assembly Assembly)
+/// <param name="Prefix">Only resources whose name starts with this (default: all of the assembly's).</param>
+public sealed partial record MigrationSource(string Component, Assembly Assembly, string? Prefix = null)
 {
-    [GeneratedRegex(@"\.Migrations\.(?<version>\d{4})_(?<name>[A-Za-z0-9_]+)\.sql$")]
+    [GeneratedRegex(@"\.Migrations\.(?:[A-Za-z0-9_]+\.)*(?<version>\d{4})_(?<name>[A-Za-z0-9_]+)\.sql$")]
     private static partial Regex ResourcePattern();
 
     public IReadOnlyList<Migration> Load()
@@ -29,7 +30,7 @@ public sealed partial record MigrationSource(string Component, Assembly Assembly
         foreach (var resource in Assembly.GetManifestResourceNames())
         {
             var match = ResourcePattern().Match(resource);
-            if (!match.Success) continue;
+            if (!match.Success || (Prefix is not null && !resource.StartsWith(Prefix, StringComparison.Ordinal))) continue;
             using var stream = Assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream);
             migrations.Add(new Migration(Component, int.Parse(match.Groups["version"].Value), match.Groups["name"].Value, reader.ReadToEnd()));

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
+using MassTransit;
 using Platform.Context;
 
 namespace Platform.Messaging.Outbox;
@@ -47,7 +48,7 @@ internal sealed class Outbox(OutboxSignal signal) : IOutbox
             """,
             new
             {
-                MessageId = Guid.NewGuid().ToString(),
+                MessageId = NewId.NextGuid(),
                 Kind = kind,
                 Destination = destination,
                 MessageType = $"{type.FullName}, {type.Assembly.GetName().Name}",

@@ -31,7 +31,8 @@ internal sealed class OutboxDispatcher(
     IOptions<OutboxOptions> options,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
-    private sealed record Row(long Id, string MessageId, string Kind, string? Destination, string MessageType, string Body, string Headers);
+    // CHAR(36) columns come back from MySqlConnector as Guid.
+    private sealed record Row(long Id, Guid MessageId, string Kind, string? Destination, string MessageType, string Body, string Headers);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -107,7 +108,7 @@ internal sealed class OutboxDispatcher(
         var message = JsonSerializer.Deserialize(row.Body, type)
             ?? throw new InvalidOperationException($"outbox message {row.MessageId} has an empty body");
         var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers) ?? [];
-        var messageId = Guid.Parse(row.MessageId);
+        var messageId = row.MessageId;
 
         void Stamp(SendContext context)
         {

@@ -1,0 +1,1 @@
+ALTER TABLE alpha_items ADD COLUMN IF NOT EXISTS description VARCHAR(255) NULL;
