@@ -44,6 +44,9 @@ public static class ErrorBodies
                 // glance answers with webob's plain error page, the status line first.
                 http.Response.ContentType = "text/plain; charset=UTF-8";
                 return http.Response.WriteAsync($"{code} {reason}\n\n{message}\n\n   ");
+            case ApiFlavor.Placement:
+                var requestId = Platform.Context.RequestContextAccessor.Current?.RequestId;
+                return WriteJson(http, new { errors = new[] { new { status = code, title = reason, detail = message, code = type ?? "placement.undefined_code", request_id = requestId } } });
             default:
                 return WriteJson(http, new { error = new { code, title = reason, message } });
         }

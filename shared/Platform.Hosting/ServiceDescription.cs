@@ -10,6 +10,7 @@ public enum ApiFlavor
     Neutron,
     Glance,
     Cinder,
+    Placement,
 }
 
 /// <summary>What the defaults need to know about the deployable they wire.</summary>

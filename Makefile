@@ -1,0 +1,31 @@
+# The two commands: `make run` brings the fleet up on this machine, `make test` proves it.
+# Both install what they need on a fresh Debian 12 machine with the .NET SDK.
+SHELL := /bin/bash
+CONFIGURATION ?= Release
+export CONFIGURATION DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+.PHONY: run stop status test bench build deps clean
+
+run:
+	@bash shared/scripts/platform.sh run
+
+stop:
+	@bash shared/scripts/platform.sh stop
+
+status:
+	@bash shared/scripts/platform.sh status
+
+deps:
+	@bash shared/scripts/deps.sh
+
+build:
+	dotnet build Platform.sln -c $(CONFIGURATION) -nologo -v q -clp:ErrorsOnly
+
+test: deps
+	@bash shared/scripts/test.sh
+
+bench: deps
+	@dotnet run --project tests/Platform.Bench -c $(CONFIGURATION) -- $(SCENARIO)
+
+clean:
+	dotnet clean Platform.sln -nologo -v q

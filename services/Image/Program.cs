@@ -1,0 +1,13 @@
+using Platform.Hosting;
+using Image;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults(ImageService.Description, args);
+builder.AddImage();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+return await app.RunServiceAsync(args);
+
+// Visible to the service tests (WebApplicationFactory<Program>).
+public partial class Program;

@@ -1,0 +1,70 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Platform.Auth;
+
+/// <summary>
+/// The <c>[keystone_authtoken]</c> options token validation reads, named as keystonemiddleware
+/// names them where it has the same option.
+/// </summary>
+public sealed record AuthTokenSettings
+{
+    public const string Section = "keystone_authtoken";
+
+    /// <summary>Where the identity service's key set is fetched from.</summary>
+    public Uri? JwksUrl { get; init; }
+
+    /// <summary>What a 401 tells the client to authenticate against.</summary>
+    public string? WwwAuthenticateUri { get; init; }
+
+    /// <summary>When set, a token's <c>iss</c> must equal it.</summary>
+    public string? Issuer { get; init; }
+
+    /// <summary>The least time between two fetches caused by unknown key ids.</summary>
+    public TimeSpan JwksRefetchInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the key set is fetched anyway, to pick up rotated keys.</summary>
+    public TimeSpan JwksRefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan HttpTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Tolerated disagreement between our clock and the issuer's.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
+
+    public static AuthTokenSettings FromConfiguration(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Section);
+        var authUrl = NullIfEmpty(section["auth_url"]);
+        var jwks = NullIfEmpty(section["jwks_url"]) ?? (authUrl is null ? null : DefaultJwksUrl(authUrl));
+        var defaults = new AuthTokenSettings();
+        return new AuthTokenSettings
+        {
+            JwksUrl = jwks is null ? null : new Uri(jwks, UriKind.Absolute),
+            WwwAuthenticateUri = NullIfEmpty(section["www_authenticate_uri"]) ?? authUrl,
+            Issuer = NullIfEmpty(section["issuer"]),
+            JwksRefetchInterval = Seconds(section, "jwks_refetch_interval", defaults.JwksRefetchInterval),
+            JwksRefreshInterval = Seconds(section, "jwks_refresh_interval", defaults.JwksRefreshInterval),
+            HttpTimeout = Seconds(section, "http_connect_timeout", defaults.HttpTimeout),
+            ClockSkew = Seconds(section, "clock_skew", defaults.ClockSkew),
+        };
+    }
+
+    // auth_url is written both with and without the version (http://keystone:5000[/v3]).
+    private static string DefaultJwksUrl(string authUrl)
+    {
+        var root = authUrl.TrimEnd('/');
+        if (root.EndsWith("/v3", StringComparison.Ordinal)) root = root[..^3];
+        return root + "/v3/auth/jwks";
+    }
+
+    private static TimeSpan Seconds(IConfigurationSection section, string key, TimeSpan fallback)
+    {
+        var text = section[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
+            throw new FormatException($"{Section}:{key} must be a number of seconds, not '{text}'");
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
