@@ -21,8 +21,16 @@ status=0
 : > "$log"
 for project in $projects; do
   echo "== $project"
-  dotnet test "$project" -c "$CONFIGURATION" --no-build -nologo 2>&1 | tee -a "$log" | grep -E '^\s*(Passed!|Failed!)|\[FAIL\]|error' || true
-  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  out=.platform/test/$(basename "$project" .csproj).log
+  dotnet test "$project" -c "$CONFIGURATION" --no-build -nologo > "$out" 2>&1
+  code=$?
+  cat "$out" >> "$log"
+  grep -E '^\s*(Passed!|Failed!)' "$out" || true
+  if ((code != 0)); then
+    status=1
+    # What failed, and why, without the stack frames.
+    grep -vE '^\s+at |^\s*$' "$out" | tail -60
+  fi
 done
 
 passed=0; failed=0; skipped=0; ran=0
