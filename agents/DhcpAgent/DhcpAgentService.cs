@@ -1,18 +1,13 @@
-using Platform.HostCommands;
 using Platform.Hosting;
-using Platform.Messaging;
+using Platform.Stack;
 
 namespace DhcpAgent;
 
-/// <summary>The wiring of the DHCP agent (neutron-dhcp-agent): the bus and the host command layer. Agents own no database.</summary>
+/// <summary>The DHCP agent (neutron-dhcp-agent): what it adds to the standard agent stack.</summary>
 public static class DhcpAgentService
 {
     public static readonly ServiceDescription Description = new("dhcp-agent", 8794, ApiFlavor.None);
 
-    public static WebApplicationBuilder AddDhcpAgent(this WebApplicationBuilder builder)
-    {
-        builder.AddMessaging();
-        builder.Services.AddHostCommands();
-        return builder;
-    }
+    public static WebApplicationBuilder AddDhcpAgent(this WebApplicationBuilder builder) =>
+        builder.AddAgentStack();
 }

@@ -1,24 +1,13 @@
-using Platform.Auth;
-using Platform.Catalog;
-using Platform.Data;
 using Platform.Hosting;
-using Platform.Messaging;
-using Platform.Messaging.Outbox;
+using Platform.Stack;
 
 namespace Conductor;
 
-/// <summary>The wiring of the conductor (nova-conductor) deployable: its database, the bus, token validation and the catalog.</summary>
+/// <summary>The conductor (nova-conductor): what it adds to the standard service stack.</summary>
 public static class ConductorService
 {
     public static readonly ServiceDescription Description = new("conductor", 8790, ApiFlavor.None);
 
-    public static WebApplicationBuilder AddConductor(this WebApplicationBuilder builder)
-    {
-        builder.AddDatabase(typeof(ConductorService).Assembly);
-        builder.AddOutbox();
-        builder.AddMessaging();
-        builder.AddTokenAuth();
-        builder.AddServiceCatalog();
-        return builder;
-    }
+    public static WebApplicationBuilder AddConductor(this WebApplicationBuilder builder) =>
+        builder.AddServiceStack(typeof(ConductorService).Assembly);
 }

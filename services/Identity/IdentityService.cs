@@ -1,24 +1,13 @@
-using Platform.Auth;
-
-using Platform.Data;
 using Platform.Hosting;
-using Platform.Messaging;
-using Platform.Messaging.Outbox;
+using Platform.Stack;
 
 namespace Identity;
 
-/// <summary>The wiring of the identity (keystone) deployable: its database, the bus, token validation.</summary>
+/// <summary>The identity service (keystone): what it adds to the standard service stack.</summary>
 public static class IdentityService
 {
     public static readonly ServiceDescription Description = new("identity", 5000, ApiFlavor.Keystone);
 
-    public static WebApplicationBuilder AddIdentity(this WebApplicationBuilder builder)
-    {
-        builder.AddDatabase(typeof(IdentityService).Assembly);
-        builder.AddOutbox();
-        builder.AddMessaging();
-        builder.AddTokenAuth();
-
-        return builder;
-    }
+    public static WebApplicationBuilder AddIdentity(this WebApplicationBuilder builder) =>
+        builder.AddServiceStack(typeof(IdentityService).Assembly, catalog: false);
 }

@@ -1,24 +1,13 @@
-using Platform.Auth;
-using Platform.Catalog;
-using Platform.Data;
 using Platform.Hosting;
-using Platform.Messaging;
-using Platform.Messaging.Outbox;
+using Platform.Stack;
 
 namespace Scheduler;
 
-/// <summary>The wiring of the scheduler and placement (nova-scheduler, placement) deployable: its database, the bus, token validation and the catalog.</summary>
+/// <summary>The scheduler and placement (nova-scheduler, placement): what it adds to the standard service stack.</summary>
 public static class SchedulerService
 {
     public static readonly ServiceDescription Description = new("scheduler", 8778, ApiFlavor.Placement);
 
-    public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder)
-    {
-        builder.AddDatabase(typeof(SchedulerService).Assembly);
-        builder.AddOutbox();
-        builder.AddMessaging();
-        builder.AddTokenAuth();
-        builder.AddServiceCatalog();
-        return builder;
-    }
+    public static WebApplicationBuilder AddScheduler(this WebApplicationBuilder builder) =>
+        builder.AddServiceStack(typeof(SchedulerService).Assembly);
 }

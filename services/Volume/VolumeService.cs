@@ -1,24 +1,13 @@
-using Platform.Auth;
-using Platform.Catalog;
-using Platform.Data;
 using Platform.Hosting;
-using Platform.Messaging;
-using Platform.Messaging.Outbox;
+using Platform.Stack;
 
 namespace Volume;
 
-/// <summary>The wiring of the volume (cinder-api, cinder-scheduler, cinder-volume) deployable: its database, the bus, token validation and the catalog.</summary>
+/// <summary>The volume service (cinder-api, cinder-scheduler, cinder-volume): what it adds to the standard service stack.</summary>
 public static class VolumeService
 {
     public static readonly ServiceDescription Description = new("volume", 8776, ApiFlavor.Cinder);
 
-    public static WebApplicationBuilder AddVolume(this WebApplicationBuilder builder)
-    {
-        builder.AddDatabase(typeof(VolumeService).Assembly);
-        builder.AddOutbox();
-        builder.AddMessaging();
-        builder.AddTokenAuth();
-        builder.AddServiceCatalog();
-        return builder;
-    }
+    public static WebApplicationBuilder AddVolume(this WebApplicationBuilder builder) =>
+        builder.AddServiceStack(typeof(VolumeService).Assembly);
 }
