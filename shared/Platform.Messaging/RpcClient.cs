@@ -28,14 +28,19 @@ public sealed class MessagingOptions
 
 internal sealed class RpcClient(IBus bus, IOptions<MessagingOptions> options) : IRpcClient
 {
+    // One request client per destination and message type, made once: building one per call
+    // costs more than the call's own bookkeeping.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), object> clients = new();
+
     public async Task<TReply> CallAsync<TRequest, TReply>(string queue, TRequest request, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         where TRequest : class where TReply : class
     {
         var wait = timeout ?? options.Value.CallTimeout;
-        var client = bus.CreateRequestClient<TRequest>(EndpointNames.Queue(queue), RequestTimeout.After(ms: (int)wait.TotalMilliseconds));
+        var client = (IRequestClient<TRequest>)clients.GetOrAdd((typeof(TRequest), queue),
+            static (key, b) => b.CreateRequestClient<TRequest>(EndpointNames.Queue(key.Item2)), bus);
         try
         {
-            var response = await client.GetResponse<TReply>(request, cancellationToken);
+            var response = await client.GetResponse<TReply>(request, cancellationToken, RequestTimeout.After(ms: (int)Math.Ceiling(wait.TotalMilliseconds)));
             return response.Message;
         }
         catch (RequestTimeoutException e)
