@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 STATE=.platform/run
 mkdir -p "$STATE"
+# `make run` passes --record: servers it starts are written down for `make stop` to stop.
+# `make test` does not, so a later `make stop` never takes down what the tests started.
+RECORD=/dev/null
+[[ ${1:-} == --record ]] && RECORD=$STATE/started-infra
 
 packages=(mariadb-server rabbitmq-server python3-openstackclient curl)
 missing=()
@@ -24,12 +28,12 @@ fi
 if ! mysqladmin ping --silent >/dev/null 2>&1; then
   echo "starting MariaDB"
   service mariadb start >/dev/null
-  echo mariadb >> "$STATE/started-infra"
+  echo mariadb >> "$RECORD"
 fi
 if ! rabbitmqctl -q status >/dev/null 2>&1; then
   echo "starting RabbitMQ"
   service rabbitmq-server start >/dev/null
-  echo rabbitmq-server >> "$STATE/started-infra"
+  echo rabbitmq-server >> "$RECORD"
 fi
 for _ in $(seq 1 60); do rabbitmqctl -q await_startup >/dev/null 2>&1 && break; sleep 1; done
 if ! rabbitmq-plugins list -e -m 2>/dev/null | grep -qx rabbitmq_management; then

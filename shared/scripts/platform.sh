@@ -75,7 +75,7 @@ write_config() { # name kind port db
 dll() { local project=$1; echo "$ROOT/$project/bin/$CONFIGURATION/net10.0/$(basename "$project").dll"; }
 
 cmd_run() {
-  bash shared/scripts/deps.sh
+  bash shared/scripts/deps.sh --record
   echo "building ($CONFIGURATION)"
   dotnet build Platform.sln -c "$CONFIGURATION" -nologo -v q -clp:ErrorsOnly
   prepare_infra
