@@ -7,6 +7,7 @@ builder.AddIdentity();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapIdentity();
 return await app.RunServiceAsync(args);
 
 // Visible to the service tests (WebApplicationFactory<Program>).

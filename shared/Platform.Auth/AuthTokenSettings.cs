@@ -31,6 +31,15 @@ public sealed record AuthTokenSettings
     /// <summary>Tolerated disagreement between our clock and the issuer's.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How many verified tokens are remembered, so a repeat skips the signature check; 0 turns that off.</summary>
+    public int TokenCacheSize { get; init; } = 10_000;
+
+    /// <summary>
+    /// How long a verified token is remembered before its signature is checked again, so a key
+    /// withdrawn from the published set stops working for cached tokens too (keystonemiddleware's name).
+    /// </summary>
+    public TimeSpan TokenCacheTime { get; init; } = TimeSpan.FromMinutes(5);
+
     public static AuthTokenSettings FromConfiguration(IConfiguration configuration)
     {
         var section = configuration.GetSection(Section);
@@ -46,6 +55,8 @@ public sealed record AuthTokenSettings
             JwksRefreshInterval = Seconds(section, "jwks_refresh_interval", defaults.JwksRefreshInterval),
             HttpTimeout = Seconds(section, "http_connect_timeout", defaults.HttpTimeout),
             ClockSkew = Seconds(section, "clock_skew", defaults.ClockSkew),
+            TokenCacheSize = Count(section, "token_cache_size", defaults.TokenCacheSize),
+            TokenCacheTime = Seconds(section, "token_cache_time", defaults.TokenCacheTime),
         };
     }
 
@@ -64,6 +75,15 @@ public sealed record AuthTokenSettings
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
             throw new FormatException($"{Section}:{key} must be a number of seconds, not '{text}'");
         return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static int Count(IConfigurationSection section, string key, int fallback)
+    {
+        var text = section[key];
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) || count < 0)
+            throw new FormatException($"{Section}:{key} must be a whole number, not '{text}'");
+        return count;
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

@@ -37,8 +37,9 @@ public sealed class TokenAuthMiddleware(RequestDelegate next, TokenValidator val
         if (!user.IsValid)
         {
             ThrowIfIdentityUnavailable(user);
-            // An anonymous endpoint answers a bad token as it would no token at all.
-            if (!anonymous) throw Unauthorized(http, user.Reason);
+            // An anonymous endpoint answers a bad token as it would no token at all; a path
+            // no endpoint serves refuses it, as keystonemiddleware in front of a router does.
+            if (!anonymous || endpoint is null) throw Unauthorized(http, user.Reason);
             logger.LogDebug("ignoring an invalid token on an anonymous endpoint: {Reason}", user.Reason);
             await next(http);
             return;

@@ -7,13 +7,42 @@ namespace Platform.Auth;
 
 /// <summary>
 /// Validates identity tokens locally: ES256 signature by a published key, lifetime (with a
-/// small clock skew), optionally the issuer, then the revocation list.
+/// small clock skew), optionally the issuer, then the revocation list. A token that passed is
+/// remembered for <see cref="AuthTokenSettings.TokenCacheTime"/>, so its repeats skip the key
+/// lookup and the signature check; lifetime and revocation are still checked on every call.
 /// </summary>
 public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationList revocations, AuthTokenSettings settings, TimeProvider time)
 {
-    private readonly JsonWebTokenHandler handler = new();
+    private static readonly Task<TokenValidationOutcome> ExpiredTask =
+        Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Expired, "token has expired"));
+    private static readonly Task<TokenValidationOutcome> RevokedTask =
+        Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Revoked, "token has been revoked"));
 
-    public async Task<TokenValidationOutcome> ValidateAsync(string token, CancellationToken cancellationToken = default)
+    private readonly JsonWebTokenHandler handler = new();
+    private readonly ValidatedTokenCache cache = new(settings.TokenCacheSize);
+
+    /// <summary>How many verified tokens are cached now.</summary>
+    public int CachedTokenCount => cache.Count;
+
+    public Task<TokenValidationOutcome> ValidateAsync(string token, CancellationToken cancellationToken = default)
+    {
+        if (cache.TryGet(token, out var hit))
+        {
+            var now = time.GetUtcNow();
+            if (hit.Token.ExpiresAt + settings.ClockSkew < now)
+            {
+                cache.Remove(token);
+                return ExpiredTask;
+            }
+            // Checked on every hit, so a revocation applies at once to cached tokens too.
+            if (revocations.IsRevoked(hit.Token)) return RevokedTask;
+            if (now < hit.VerifyAgainAt) return hit.Outcome;
+            cache.Remove(token);
+        }
+        return ValidateUncachedAsync(token, cancellationToken);
+    }
+
+    private async Task<TokenValidationOutcome> ValidateUncachedAsync(string token, CancellationToken cancellationToken)
     {
         JsonWebToken jwt;
         try
@@ -69,7 +98,11 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
             return TokenValidationOutcome.Refused(TokenFailure.Invalid, "token is not valid yet");
         if (revocations.IsRevoked(validated))
             return TokenValidationOutcome.Refused(TokenFailure.Revoked, "token has been revoked");
-        return TokenValidationOutcome.Valid(validated);
+
+        // Only successes are cached: a refusal may be for a key not fetched yet.
+        var outcome = TokenValidationOutcome.Valid(validated);
+        cache.Add(token, new CachedToken(validated, Task.FromResult(outcome), now + settings.TokenCacheTime), now);
+        return outcome;
     }
 
     private static TokenValidationOutcome Refusal(Exception? e) => e switch

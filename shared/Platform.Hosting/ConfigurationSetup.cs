@@ -13,8 +13,10 @@ public static class ConfigurationSetup
 
     public static void AddPlatformSources(IConfigurationManager configuration, string[] args)
     {
-        var file = FindConfigFile(args) ?? configuration["config-file"];
-        if (!string.IsNullOrEmpty(file))
+        // Several --config-file options layer in order, as oslo.config reads them.
+        var files = FindConfigFiles(args);
+        if (files.Count == 0 && configuration["config-file"] is { Length: > 0 } configured) files.Add(configured);
+        foreach (var file in files)
         {
             var path = Path.GetFullPath(file);
             if (!File.Exists(path))
@@ -28,14 +30,15 @@ public static class ConfigurationSetup
         configuration.AddCommandLine(OptionArgs(args));
     }
 
-    private static string? FindConfigFile(string[] args)
+    private static List<string> FindConfigFiles(string[] args)
     {
+        var files = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--config-file" && i + 1 < args.Length) return args[i + 1];
-            if (args[i].StartsWith("--config-file=", StringComparison.Ordinal)) return args[i]["--config-file=".Length..];
+            if (args[i] == "--config-file" && i + 1 < args.Length) files.Add(args[++i]);
+            else if (args[i].StartsWith("--config-file=", StringComparison.Ordinal)) files.Add(args[i]["--config-file=".Length..]);
         }
-        return null;
+        return files;
     }
 
     // Sub-commands (`db sync`) are positional words; only options are configuration.

@@ -72,7 +72,7 @@ public static class ServiceDefaults
         builder.Logging.ClearProviders();
         if (string.Equals(builder.Configuration["logging:format"], "text", StringComparison.OrdinalIgnoreCase))
         {
-            builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.UseUtcTimestamp = true; o.TimestampFormat = "O "; });
+            builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.UseUtcTimestamp = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; });
         }
         else
         {

@@ -29,6 +29,13 @@ public sealed class MessagingBuilder(string host)
     public MessagingBuilder Fanout(string topic, Action<EndpointRegistration> consumers, string? instance = null) =>
         Add(new EndpointRegistration(EndpointNames.ForHost(topic, instance ?? Host), EndpointKind.Fanout), consumers);
 
+    /// <summary>
+    /// A subscription that lives only as long as this process (auto-deleted, not durable): for
+    /// state every instance rebuilds at start anyway, such as the token revocation list.
+    /// </summary>
+    public MessagingBuilder ProcessFanout(string topic, Action<EndpointRegistration> consumers) =>
+        Add(new EndpointRegistration(EndpointNames.ForHost(topic, $"{Host}.{Environment.ProcessId}.{Guid.NewGuid().ToString("N")[..6]}"), EndpointKind.Fanout) { Temporary = true }, consumers);
+
     private MessagingBuilder Add(EndpointRegistration endpoint, Action<EndpointRegistration> consumers)
     {
         consumers(endpoint);
@@ -51,6 +58,9 @@ public sealed class EndpointRegistration(string name, EndpointKind kind)
 
     /// <summary>How many messages this endpoint works on at once (default: MassTransit's).</summary>
     public int? ConcurrentMessageLimit { get; set; }
+
+    /// <summary>Auto-deleted with its process and not durable.</summary>
+    public bool Temporary { get; init; }
 
     public EndpointRegistration Consumer<TConsumer>() where TConsumer : class, IConsumer
     {

@@ -77,6 +77,11 @@ public static class MessagingExtensions
                 // A work queue receives only what is sent to it by name; only a fanout
                 // subscription binds to the exchanges of the message types it consumes.
                 e.ConfigureConsumeTopology = endpoint.Kind == EndpointKind.Fanout;
+                if (endpoint.Temporary && e is IRabbitMqReceiveEndpointConfigurator rabbit)
+                {
+                    rabbit.AutoDelete = true;
+                    rabbit.Durable = false;
+                }
                 if (endpoint.ConcurrentMessageLimit is { } limit)
                     e.ConcurrentMessageLimit = limit;
                 // Transient failures are retried with backoff; what still fails goes to

@@ -6,6 +6,7 @@ using Platform.Data;
 using Platform.HostCommands;
 using Platform.Messaging;
 using Platform.Messaging.Outbox;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Platform.Stack;
 
@@ -25,9 +26,18 @@ public static class StackExtensions
     {
         builder.AddDatabase(migrations);
         builder.AddOutbox();
-        builder.AddMessaging(endpoints);
+        // Every instance keeps its own revocation list, fed by identity's fanout.
+        builder.AddMessaging(b =>
+        {
+            endpoints?.Invoke(b);
+            b.ProcessFanout("token-revocations", e => e.Consumer<TokenRevokedConsumer>());
+        });
         builder.AddTokenAuth();
-        if (catalog) builder.AddServiceCatalog();
+        if (catalog)
+        {
+            builder.AddServiceCatalog();
+            builder.Services.AddHostedService<RevocationEventsLoader>();
+        }
         return builder;
     }
 

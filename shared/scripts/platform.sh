@@ -68,7 +68,56 @@ write_config() { # name kind port db
     echo "project_name = service"
     echo "region_name = RegionOne"
     echo "interface = internal"
+    if [[ $name == identity ]]; then
+      echo
+      echo "[token]"
+      echo "key_repository = $P/identity-keys"
+    fi
   } > "$f"
+  chmod 600 "$f"
+}
+
+# Keys, then keystone-manage-style bootstrap: admin, demo, a user per deployable, the catalog.
+bootstrap_identity() {
+  local project=$1 f=$P/etc/bootstrap.conf
+  {
+    echo "[bootstrap]"
+    echo "admin_password = $(secret admin)"
+    echo "demo_password = $(secret demo)"
+    echo "region = RegionOne"
+    echo
+    echo "[bootstrap:service_users]"
+    while read -r name _ _ _ _; do echo "$name = $(secret "svc_$name")"; done < <(fleet)
+    catalog identity keystone http://127.0.0.1:5000/v3
+    catalog compute nova http://127.0.0.1:8774/v2.1
+    catalog placement placement http://127.0.0.1:8778
+    catalog network neutron http://127.0.0.1:9696
+    catalog image glance http://127.0.0.1:9292
+    catalog volumev3 cinderv3 http://127.0.0.1:8776/v3
+    catalog block-storage cinder http://127.0.0.1:8776/v3
+  } > "$f"
+  chmod 600 "$f"
+  dotnet "$(dll "$project")" keys setup --config-file "$P/etc/identity.conf" >> "$P/logs/identity.log" 2>&1 \
+    || { echo "identity keys setup failed: see $P/logs/identity.log"; exit 1; }
+  dotnet "$(dll "$project")" bootstrap --config-file "$P/etc/identity.conf" --config-file "$f" >> "$P/logs/identity.log" 2>&1 \
+    || { echo "identity bootstrap failed: see $P/logs/identity.log"; exit 1; }
+  openrc admin admin; openrc demo demo
+}
+
+catalog() { printf '\n[bootstrap:catalog:%s]\nname = %s\nurl = %s\n' "$1" "$2" "$3"; }
+
+openrc() { # user project
+  local f=$P/$1-openrc.sh
+  cat > "$f" <<RC
+export OS_AUTH_URL=http://127.0.0.1:5000/v3
+export OS_USERNAME=$1
+export OS_PASSWORD=$(secret "$1")
+export OS_PROJECT_NAME=$2
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_IDENTITY_API_VERSION=3
+export OS_REGION_NAME=RegionOne
+RC
   chmod 600 "$f"
 }
 
@@ -87,6 +136,7 @@ cmd_run() {
       dotnet "$(dll "$project")" db sync --config-file "$P/etc/$name.conf" >> "$P/logs/$name.log" 2>&1 \
         || { echo "db sync of $name failed: see $P/logs/$name.log"; exit 1; }
     fi
+    if [[ $name == identity ]]; then bootstrap_identity "$project"; fi
     # Its own session, so it outlives this shell; the pid is the dotnet process itself.
     setsid bash -c 'echo $$ > "$1"; exec dotnet "$2" --config-file "$3"' _ \
       "$P/run/$name.pid" "$(dll "$project")" "$P/etc/$name.conf" >> "$P/logs/$name.log" 2>&1 < /dev/null &
@@ -107,6 +157,7 @@ cmd_run() {
   done < <(fleet)
   echo "started now: ${started[*]:-nothing (already running)}"
   echo "logs: $P/logs/   config: $P/etc/   stop with: make stop"
+  echo "use the cloud:  source $P/admin-openrc.sh && openstack token issue   (non-admin: $P/demo-openrc.sh)"
   return $failed
 }
 

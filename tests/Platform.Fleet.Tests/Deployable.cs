@@ -35,11 +35,29 @@ public sealed record Deployable(string Name, string Project, string Kind, int De
         return dir?.FullName ?? throw new InvalidOperationException("Platform.sln not found above the test binaries");
     }
 
+    private static int nextPort = 20000 + Random.Shared.Next(0, 8000);
+
+    /// <summary>
+    /// A port that is free now and below the kernel's ephemeral range (32768 and up), so the
+    /// fleet's own outgoing connections cannot take it before the service binds it.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Interlocked.Increment(ref nextPort);
+            if (port > 32000) Interlocked.Exchange(ref nextPort, 20000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: try the next one
+            }
+        }
     }
 }
 
@@ -97,6 +115,6 @@ public sealed class FleetProcess(Deployable deployable, int port, string configF
         }
     }
 
-    public string LogTail(int lines = 40) =>
+    public string LogTail(int lines = 12) =>
         File.Exists(LogFile) ? string.Join('\n', File.ReadAllLines(LogFile).TakeLast(lines)) : "(no log)";
 }

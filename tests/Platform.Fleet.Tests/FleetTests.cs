@@ -5,7 +5,8 @@ using MySqlConnector;
 namespace Platform.Fleet.Tests;
 
 /// <summary>The fleet started as separate processes: each deployable answers, each owns its schema.</summary>
-public sealed class FleetTests(FleetFixture fleet) : IClassFixture<FleetFixture>
+[Collection(FleetCollection.Name)]
+public sealed class FleetTests(FleetFixture fleet)
 {
     [Fact]
     public void The_fleet_is_every_deployable_of_the_architecture()

@@ -4,7 +4,8 @@ using Platform.TestSupport;
 namespace Platform.Fleet.Tests;
 
 /// <summary>A deployable stops cleanly on SIGTERM, as `make stop` and Kubernetes ask it to.</summary>
-public sealed class ShutdownTests(FleetFixture fleet) : IClassFixture<FleetFixture>
+[Collection(FleetCollection.Name)]
+public sealed class ShutdownTests(FleetFixture fleet)
 {
     [Fact]
     public async Task Sigterm_stops_a_service_promptly_and_leaves_no_process()

@@ -20,5 +20,10 @@ public static class PolicyCredentials
         ["service_project_id"] = context.ServiceProjectId,
         ["service_project_domain_id"] = context.ServiceProjectDomainId,
         ["service_roles"] = context.ServiceRoles,
+        // What the token is scoped to, so a rule can tell a domain admin from a cloud admin.
+        ["scope"] = context.SystemScope is not null ? "system"
+            : context.DomainId is not null ? "domain"
+            : context.ProjectId is not null ? "project"
+            : "unscoped",
     };
 }
