@@ -40,7 +40,9 @@ public sealed class TokensScenario : IScenario
         Console.WriteLine($"  raw ES256 verify           {raw}");
         var ratio = firstSeen.PerSecond / raw.PerSecond;
         Console.WriteLine($"  first-seen validations     {firstSeen}");
-        Console.WriteLine($"  ratio first-seen/raw       {ratio:P0} (aim >= 75%)");
+        // The median is less swayed by collections and neighbours than the mean rate.
+        var medianRatio = raw.P50Ms / firstSeen.P50Ms;
+        Console.WriteLine($"  ratio first-seen/raw       {ratio:P0} of calls/s (aim >= 75%); {medianRatio:P0} by p50");
 
         var (repeatRate, repeat) = await RepeatsAsync(validator, tokens[0]);
         Console.WriteLine($"  repeat validations         {repeatRate,9:F0} calls/s (aim > 500000)   per-call p50 {repeat.P50Ms * 1000,6:F3} us   p99 {repeat.P99Ms * 1000,6:F3} us");
@@ -54,6 +56,7 @@ public sealed class TokensScenario : IScenario
             new("first_seen.p50", "ms", firstSeen.P50Ms),
             new("first_seen.p99", "ms", firstSeen.P99Ms),
             new("ratio.first_seen_to_raw", "validator/raw", ratio),
+            new("ratio.first_seen_to_raw.p50", "raw/validator", medianRatio),
             new("repeat.per_s", "1/s", repeatRate),
             new("repeat.p50", "ms", repeat.P50Ms),
             new("repeat.p99", "ms", repeat.P99Ms),
@@ -99,7 +102,7 @@ public sealed class TokensScenario : IScenario
             {
                 var t = Stopwatch.GetTimestamp();
                 Check(key.VerifyData(inputs[i], signatures[i], HashAlgorithmName.SHA256));
-                raw.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                raw.Add(Millis(t));
             }
             rawSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
 
@@ -108,7 +111,7 @@ public sealed class TokensScenario : IScenario
             {
                 var t = Stopwatch.GetTimestamp();
                 Check((await validator.ValidateAsync(tokens[i])).IsValid);
-                seen.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                seen.Add(Millis(t));
             }
             seenSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
@@ -135,10 +138,13 @@ public sealed class TokensScenario : IScenario
         {
             var start = Stopwatch.GetTimestamp();
             await op(i);
-            millis.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            millis.Add(Millis(start));
         }
         return LatencyStats.From(millis, clock.Elapsed.TotalSeconds);
     }
+
+    // From raw timestamps: a TimeSpan rounds to 100 ns, coarser than a cached validation.
+    private static double Millis(long start) => (Stopwatch.GetTimestamp() - start) * 1000.0 / Stopwatch.Frequency;
 
     private static void Check(bool ok)
     {
