@@ -83,6 +83,7 @@ public static class ServiceDefaults
         // Per-request lines from the framework are noise next to our own request log.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
     }
 
     private static void ConfigureTelemetry(WebApplicationBuilder builder, ServiceDescription service)

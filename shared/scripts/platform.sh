@@ -79,7 +79,8 @@ write_config() { # name kind port db
 
 # Keys, then keystone-manage-style bootstrap: admin, demo, a user per deployable, the catalog.
 bootstrap_identity() {
-  local project=$1 f=$P/etc/bootstrap.conf
+  # Locals: the caller's loop reads name, project, ... and must keep them.
+  local project=$1 f=$P/etc/bootstrap.conf name rest
   {
     echo "[bootstrap]"
     echo "admin_password = $(secret admin)"
@@ -87,7 +88,7 @@ bootstrap_identity() {
     echo "region = RegionOne"
     echo
     echo "[bootstrap:service_users]"
-    while read -r name _ _ _ _; do echo "$name = $(secret "svc_$name")"; done < <(fleet)
+    while read -r name rest; do echo "$name = $(secret "svc_$name")"; done < <(fleet)
     catalog identity keystone http://127.0.0.1:5000/v3
     catalog compute nova http://127.0.0.1:8774/v2.1
     catalog placement placement http://127.0.0.1:8778
