@@ -1,5 +1,4 @@
-using System.Buffers.Text;
-using System.Text.Json;
+using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -11,15 +10,28 @@ namespace Platform.Auth;
 /// remembered for <see cref="AuthTokenSettings.TokenCacheTime"/>, so its repeats skip the key
 /// lookup and the signature check; lifetime and revocation are still checked on every call.
 /// </summary>
+/// <remarks>
+/// A first-seen token is read by <see cref="CompactJws"/> and its signature checked with
+/// <see cref="ECDsa.VerifyData(ReadOnlySpan{byte}, ReadOnlySpan{byte}, HashAlgorithmName)"/>
+/// directly, so almost all of its cost is the ECDSA verify itself. A key that is not P-256 goes
+/// through <see cref="JsonWebTokenHandler"/> instead, which decides what it can verify.
+/// </remarks>
 public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationList revocations, AuthTokenSettings settings, TimeProvider time)
 {
     private static readonly Task<TokenValidationOutcome> ExpiredTask =
         Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Expired, "token has expired"));
     private static readonly Task<TokenValidationOutcome> RevokedTask =
         Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Revoked, "token has been revoked"));
+    private static readonly Task<TokenValidationOutcome> MalformedTask =
+        Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Malformed, "not a well-formed token"));
+    private static readonly Task<TokenValidationOutcome> NoKeyIdTask =
+        Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Malformed, "token names no key id"));
+    private static readonly Task<TokenValidationOutcome> BadSignatureTask =
+        Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.BadSignature, "token signature is not valid"));
 
     private readonly JsonWebTokenHandler handler = new();
     private readonly ValidatedTokenCache cache = new(settings.TokenCacheSize);
+    private readonly ClaimStringPool claimStrings = new();
 
     /// <summary>How many verified tokens are cached now.</summary>
     public int CachedTokenCount => cache.Count;
@@ -29,7 +41,7 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
         if (cache.TryGet(token, out var hit))
         {
             var now = time.GetUtcNow();
-            if (hit.Token.ExpiresAt + settings.ClockSkew < now)
+            if (IsExpired(hit.Token, now))
             {
                 cache.Remove(token);
                 return ExpiredTask;
@@ -39,121 +51,112 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
             if (now < hit.VerifyAgainAt) return hit.Outcome;
             cache.Remove(token);
         }
-        return ValidateUncachedAsync(token, cancellationToken);
+        return ValidateUncached(token, cancellationToken);
     }
 
-    private async Task<TokenValidationOutcome> ValidateUncachedAsync(string token, CancellationToken cancellationToken)
+    // Synchronous whenever the key provider answers at once, which is the usual case.
+    private Task<TokenValidationOutcome> ValidateUncached(string token, CancellationToken cancellationToken)
     {
-        JsonWebToken jwt;
+        if (CompactJws.Parse(token) is not { } jws) return MalformedTask;
+        if (jws.Algorithm != TokenClaims.Algorithm)
+            return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Malformed, $"algorithm '{jws.Algorithm}' is not accepted"));
+        if (string.IsNullOrEmpty(jws.KeyId)) return NoKeyIdTask;
+
+        ValueTask<SecurityKey?> lookup;
         try
         {
-            jwt = new JsonWebToken(token);
+            // Some providers throw before returning a task at all.
+            lookup = keys.FindKeyAsync(jws.KeyId, cancellationToken);
         }
-        catch (ArgumentException)
+        catch (SigningKeysUnavailableException e)
         {
-            // SecurityTokenMalformedException derives from ArgumentException.
-            return TokenValidationOutcome.Refused(TokenFailure.Malformed, "not a well-formed token");
+            return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.KeysUnavailable, e.Message));
         }
-        if (jwt.Alg != TokenClaims.Algorithm)
-            return TokenValidationOutcome.Refused(TokenFailure.Malformed, $"algorithm '{jwt.Alg}' is not accepted");
-        if (string.IsNullOrEmpty(jwt.Kid))
-            return TokenValidationOutcome.Refused(TokenFailure.Malformed, "token names no key id");
+        return lookup.IsCompletedSuccessfully ? Verify(jws, lookup.Result) : AwaitKeyAsync(jws, lookup);
+    }
 
+    private async Task<TokenValidationOutcome> AwaitKeyAsync(CompactJws jws, ValueTask<SecurityKey?> lookup)
+    {
         SecurityKey? key;
         try
         {
-            key = await keys.FindKeyAsync(jwt.Kid, cancellationToken);
+            key = await lookup;
         }
         catch (SigningKeysUnavailableException e)
         {
             return TokenValidationOutcome.Refused(TokenFailure.KeysUnavailable, e.Message);
         }
-        if (key is null)
-            return TokenValidationOutcome.Refused(TokenFailure.UnknownKey, $"token signed with unknown key '{jwt.Kid}'");
+        return await Verify(jws, key);
+    }
 
+    private Task<TokenValidationOutcome> Verify(CompactJws jws, SecurityKey? key)
+    {
+        if (key is null)
+            return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.UnknownKey, $"token signed with unknown key '{jws.KeyId}'"));
+        if (CompactJws.Es256KeyOf(key) is not { } ecdsa) return VerifyWithHandlerAsync(jws, key);
+        return jws.VerifyEs256(ecdsa) ? Accept(jws) : BadSignatureTask;
+    }
+
+    // Keys that are not P-256 (none today): the library's checks, then the same claim checks.
+    private async Task<TokenValidationOutcome> VerifyWithHandlerAsync(CompactJws jws, SecurityKey key)
+    {
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(jws.Token);
+        }
+        catch (ArgumentException)
+        {
+            // SecurityTokenMalformedException derives from ArgumentException.
+            return await MalformedTask;
+        }
         var result = await handler.ValidateTokenAsync(jwt, new TokenValidationParameters
         {
             IssuerSigningKey = key,
             TryAllIssuerSigningKeys = false,
             ValidAlgorithms = [TokenClaims.Algorithm],
             RequireSignedTokens = true,
-            // Lifetime is checked below against our TimeProvider, which the handler cannot use.
+            // Lifetime and issuer are checked in Accept against our TimeProvider and settings.
             ValidateLifetime = false,
             ValidateAudience = false,
-            ValidateIssuer = settings.Issuer is not null,
-            ValidIssuer = settings.Issuer,
+            ValidateIssuer = false,
             ValidateIssuerSigningKey = false,
             LogValidationExceptions = false,
         });
-        if (!result.IsValid)
-            return Refusal(result.Exception);
-
-        var validated = Read(jwt);
-        if (validated is null)
-            return TokenValidationOutcome.Refused(TokenFailure.Malformed, "token lacks its subject, issue time or expiry");
-        var now = time.GetUtcNow();
-        if (validated.ExpiresAt + settings.ClockSkew < now)
-            return TokenValidationOutcome.Refused(TokenFailure.Expired, "token has expired");
-        if (validated.IssuedAt - settings.ClockSkew > now)
-            return TokenValidationOutcome.Refused(TokenFailure.Invalid, "token is not valid yet");
-        if (revocations.IsRevoked(validated))
-            return TokenValidationOutcome.Refused(TokenFailure.Revoked, "token has been revoked");
-
-        // Only successes are cached: a refusal may be for a key not fetched yet.
-        var outcome = TokenValidationOutcome.Valid(validated);
-        cache.Add(token, new CachedToken(validated, Task.FromResult(outcome), now + settings.TokenCacheTime), now);
-        return outcome;
+        if (!result.IsValid) return Refusal(result.Exception);
+        return await Accept(jws);
     }
 
     private static TokenValidationOutcome Refusal(Exception? e) => e switch
     {
         SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException =>
             TokenValidationOutcome.Refused(TokenFailure.BadSignature, "token signature is not valid"),
-        SecurityTokenInvalidIssuerException => TokenValidationOutcome.Refused(TokenFailure.Invalid, "token is from another issuer"),
         SecurityTokenMalformedException or ArgumentException => TokenValidationOutcome.Refused(TokenFailure.Malformed, "not a well-formed token"),
         _ => TokenValidationOutcome.Refused(TokenFailure.Invalid, "token is not valid"),
     };
 
-    // Read from the payload JSON itself: the claims are ours and their shapes are known.
-    private static ValidatedToken? Read(JsonWebToken jwt)
+    // The signature is good: now what the token says, in the order the handler used to check it.
+    private Task<TokenValidationOutcome> Accept(CompactJws jws)
     {
-        using var doc = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt.EncodedPayload));
-        var p = doc.RootElement;
-        if (Text(p, TokenClaims.Subject) is not { Length: > 0 } subject) return null;
-        if (!p.TryGetProperty(TokenClaims.IssuedAt, out var iat) || !iat.TryGetInt64(out var issuedAt)) return null;
-        if (!p.TryGetProperty(TokenClaims.ExpiresAt, out var exp) || !exp.TryGetInt64(out var expiresAt)) return null;
-        return new ValidatedToken
-        {
-            KeyId = jwt.Kid,
-            UserId = subject,
-            UserName = Text(p, TokenClaims.UserName),
-            UserDomainId = Text(p, TokenClaims.UserDomainId),
-            UserDomainName = Text(p, TokenClaims.UserDomainName),
-            ProjectId = Text(p, TokenClaims.ProjectId),
-            ProjectName = Text(p, TokenClaims.ProjectName),
-            ProjectDomainId = Text(p, TokenClaims.ProjectDomainId),
-            ProjectDomainName = Text(p, TokenClaims.ProjectDomainName),
-            DomainId = Text(p, TokenClaims.DomainId),
-            DomainName = Text(p, TokenClaims.DomainName),
-            SystemScope = Text(p, TokenClaims.System),
-            Roles = List(p, TokenClaims.Roles),
-            RoleIds = List(p, TokenClaims.RoleIds),
-            Methods = List(p, TokenClaims.Methods),
-            AuditIds = List(p, TokenClaims.AuditIds),
-            IssuedAt = DateTimeOffset.FromUnixTimeSeconds(issuedAt),
-            ExpiresAt = DateTimeOffset.FromUnixTimeSeconds(expiresAt),
-            Issuer = Text(p, TokenClaims.Issuer),
-        };
+        if (!jws.ReadClaims(claimStrings)) return MalformedTask;
+        if (settings.Issuer is not null && !string.Equals(jws.Issuer, settings.Issuer, StringComparison.Ordinal))
+            return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Invalid, "token is from another issuer"));
+        if (jws.HasBadTime || jws.ToValidatedToken() is not { } validated)
+            return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Malformed, "token lacks its subject, issue time or expiry"));
+
+        var now = time.GetUtcNow();
+        if (IsExpired(validated, now)) return ExpiredTask;
+        // Written as now + skew so a far-off time cannot overflow DateTimeOffset.
+        var latest = now + settings.ClockSkew;
+        if (validated.IssuedAt > latest || (jws.NotBefore is { } nbf && DateTimeOffset.FromUnixTimeSeconds(nbf) > latest))
+            return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Invalid, "token is not valid yet"));
+        if (revocations.IsRevoked(validated)) return RevokedTask;
+
+        // Only successes are cached: a refusal may be for a key not fetched yet.
+        var outcome = Task.FromResult(TokenValidationOutcome.Valid(validated));
+        cache.Add(jws.Token, new CachedToken(validated, outcome, now + settings.TokenCacheTime), now);
+        return outcome;
     }
 
-    private static string? Text(JsonElement payload, string name) =>
-        payload.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static string[] List(JsonElement payload, string name)
-    {
-        if (!payload.TryGetProperty(name, out var v)) return [];
-        if (v.ValueKind == JsonValueKind.String) return [v.GetString()!];
-        if (v.ValueKind != JsonValueKind.Array) return [];
-        return v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).ToArray();
-    }
+    private bool IsExpired(ValidatedToken token, DateTimeOffset now) => token.ExpiresAt < now - settings.ClockSkew;
 }

@@ -27,7 +27,7 @@ public static class CatalogApi
             return Results.Ok(new { region = Region(r, region) });
         });
         v3.MapPost("/regions", CreateRegionAsync);
-        v3.MapDelete("/regions/{id}", (IDbConnectionFactory db, Authz a, string id) => DeleteAsync(db, a, "identity:delete_region", "region", id,
+        v3.MapDelete("/regions/{id}", (IDbConnectionFactory db, CatalogStore s, Authz a, string id) => DeleteAsync(db, s, a, "identity:delete_region", "region", id,
             "DELETE FROM regions WHERE id = @id AND NOT EXISTS (SELECT 1 FROM endpoints WHERE region_id = @id)"));
 
         v3.MapGet("/services", async (HttpRequest r, CatalogStore s, Authz a, string? type) =>
@@ -43,7 +43,7 @@ public static class CatalogApi
             return Results.Ok(new { service = Service(r, service) });
         });
         v3.MapPost("/services", CreateServiceAsync);
-        v3.MapDelete("/services/{id}", (IDbConnectionFactory db, Authz a, string id) => DeleteAsync(db, a, "identity:delete_service", "service", id,
+        v3.MapDelete("/services/{id}", (IDbConnectionFactory db, CatalogStore s, Authz a, string id) => DeleteAsync(db, s, a, "identity:delete_service", "service", id,
             "DELETE FROM endpoints WHERE service_id = @id; DELETE FROM services WHERE id = @id"));
 
         v3.MapGet("/endpoints", async (HttpRequest r, CatalogStore s, Authz a, string? service_id, string? @interface, string? region_id) =>
@@ -60,7 +60,7 @@ public static class CatalogApi
             return Results.Ok(new { endpoint = Endpoint(r, endpoint) });
         });
         v3.MapPost("/endpoints", CreateEndpointAsync);
-        v3.MapDelete("/endpoints/{id}", (IDbConnectionFactory db, Authz a, string id) => DeleteAsync(db, a, "identity:delete_endpoint", "endpoint", id,
+        v3.MapDelete("/endpoints/{id}", (IDbConnectionFactory db, CatalogStore s, Authz a, string id) => DeleteAsync(db, s, a, "identity:delete_endpoint", "endpoint", id,
             "DELETE FROM endpoints WHERE id = @id"));
     }
 
@@ -80,11 +80,13 @@ public static class CatalogApi
         links = Links.Self(r, $"endpoints/{x.Id}"),
     };
 
-    private static async Task<IResult> DeleteAsync(IDbConnectionFactory db, Authz authz, string rule, string kind, string id, string sql)
+    private static async Task<IResult> DeleteAsync(IDbConnectionFactory db, CatalogStore store, Authz authz, string rule, string kind, string id, string sql)
     {
         authz.Enforce(rule);
         await using var c = await db.OpenAsync();
-        return await c.ExecuteAsync(sql, new { id }) > 0 ? Results.NoContent() : throw KeystoneErrors.NotFound(kind, id);
+        if (await c.ExecuteAsync(sql, new { id }) == 0) throw KeystoneErrors.NotFound(kind, id);
+        store.Changed();
+        return Results.NoContent();
     }
 
     private static async Task<IResult> CreateRegionAsync(HttpRequest request, IDbConnectionFactory db, Authz authz)
@@ -100,17 +102,18 @@ public static class CatalogApi
         return Results.Json(new { region = Region(request, region) }, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> CreateServiceAsync(HttpRequest request, IDbConnectionFactory db, Authz authz)
+    private static async Task<IResult> CreateServiceAsync(HttpRequest request, IDbConnectionFactory db, CatalogStore store, Authz authz)
     {
         authz.Enforce("identity:create_service");
         var body = await Body.ReadAsync(request, "service");
         var service = new Service(Ids.New(), body.RequiredName("type"), body.String("name"), body.String("description", 65535), body.Bool("enabled") ?? true);
         await using var c = await db.OpenAsync();
         await c.ExecuteAsync("INSERT INTO services (id, type, name, description, enabled) VALUES (@Id, @Type, @Name, @Description, @Enabled)", service);
+        store.Changed();
         return Results.Json(new { service = Service(request, service) }, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> CreateEndpointAsync(HttpRequest request, IDbConnectionFactory db, Authz authz)
+    private static async Task<IResult> CreateEndpointAsync(HttpRequest request, IDbConnectionFactory db, CatalogStore store, Authz authz)
     {
         authz.Enforce("identity:create_endpoint");
         var body = await Body.ReadAsync(request, "endpoint");
@@ -126,6 +129,7 @@ public static class CatalogApi
         if (endpoint.RegionId is not null && await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM regions WHERE id = @RegionId", endpoint) == 0)
             throw KeystoneErrors.NotFound("region", endpoint.RegionId);
         await c.ExecuteAsync("INSERT INTO endpoints (id, service_id, interface, region_id, url, enabled) VALUES (@Id, @ServiceId, @Interface, @RegionId, @Url, @Enabled)", endpoint);
+        store.Changed();
         return Results.Json(new { endpoint = Endpoint(request, endpoint) }, statusCode: StatusCodes.Status201Created);
     }
 }

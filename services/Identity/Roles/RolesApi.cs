@@ -14,8 +14,18 @@ public sealed record Role(string Id, string Name, string DomainId, string? Descr
     public string? Domain => DomainId == GlobalDomain ? null : DomainId;
 }
 
-public sealed class RoleStore(IDbConnectionFactory db)
+public sealed class RoleStore(IDbConnectionFactory db, TimeProvider time)
 {
+    private readonly ShortCache<IReadOnlyList<Role>> all = new(TimeSpan.FromSeconds(5), time);
+    private readonly ShortCache<ILookup<string, string>> implies = new(TimeSpan.FromSeconds(5), time);
+
+    /// <summary>Roles or implication rules changed here: forget the cached copies.</summary>
+    public void Changed()
+    {
+        all.Invalidate();
+        implies.Invalidate();
+    }
+
     public async Task<Role?> GetAsync(string id)
     {
         await using var c = await db.OpenAsync();
@@ -30,17 +40,17 @@ public sealed class RoleStore(IDbConnectionFactory db)
             new { name, domainId = domainId ?? Role.GlobalDomain })];
     }
 
-    public async Task<IReadOnlyList<Role>> AllAsync()
+    public Task<IReadOnlyList<Role>> AllAsync() => all.GetAsync(async () =>
     {
         await using var c = await db.OpenAsync();
-        return [.. await c.QueryAsync<Role>("SELECT id, name, domain_id, description FROM roles")];
-    }
+        return (IReadOnlyList<Role>)[.. await c.QueryAsync<Role>("SELECT id, name, domain_id, description FROM roles")];
+    });
 
-    public async Task<ILookup<string, string>> ImpliesAsync()
+    public Task<ILookup<string, string>> ImpliesAsync() => implies.GetAsync(async () =>
     {
         await using var c = await db.OpenAsync();
         return (await c.QueryAsync<(string Prior, string Implied)>("SELECT prior_role_id, implied_role_id FROM implied_roles")).ToLookup(r => r.Prior, r => r.Implied);
-    }
+    });
 }
 
 public static class RolesApi
@@ -86,7 +96,7 @@ public static class RolesApi
         return Results.Ok(new { role = View(request, role) });
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, IDbConnectionFactory db, Authz authz)
+    private static async Task<IResult> CreateAsync(HttpRequest request, IDbConnectionFactory db, RoleStore store, Authz authz)
     {
         var body = await Body.ReadAsync(request, "role");
         var domainId = body.String("domain_id", 64);
@@ -100,6 +110,7 @@ public static class RolesApi
             throw KeystoneErrors.Conflict("role", $"Duplicate entry found with name {role.Name}");
         await c.ExecuteAsync("INSERT INTO roles (id, name, domain_id, description) VALUES (@Id, @Name, @DomainId, @Description)", role, tx);
         await tx.CommitAsync();
+        store.Changed();
         return Results.Json(new { role = View(request, role) }, statusCode: StatusCodes.Status201Created);
     }
 
@@ -119,6 +130,7 @@ public static class RolesApi
             throw KeystoneErrors.Conflict("role", $"Duplicate entry found with name {updated.Name}");
         await c.ExecuteAsync("UPDATE roles SET name = @Name, description = @Description WHERE id = @Id", updated, tx);
         await tx.CommitAsync();
+        store.Changed();
         return Results.Ok(new { role = View(request, updated) });
     }
 
@@ -136,6 +148,7 @@ public static class RolesApi
             """, new { id }, tx);
         await revoker.RevokeAsync(tx, roleId: id);
         await tx.CommitAsync();
+        store.Changed();
         revoker.Notify();
         return Results.NoContent();
     }
@@ -158,6 +171,7 @@ public static class RolesApi
             throw KeystoneErrors.Validation($"Implied role {i.Id} already implies {p.Id}; the rule would make a loop.");
         await using var c = await db.OpenAsync();
         await c.ExecuteAsync("INSERT IGNORE INTO implied_roles (prior_role_id, implied_role_id) VALUES (@prior, @implied)", new { prior, implied });
+        store.Changed();
         return Results.Json(new { role_inference = new { prior_role = Brief(request, p), implies = Brief(request, i) }, links = Links.Self(request, $"roles/{prior}/implies/{implied}") },
             statusCode: StatusCodes.Status201Created);
     }
@@ -194,6 +208,7 @@ public static class RolesApi
         await using var c = await db.OpenAsync();
         var removed = await c.ExecuteAsync("DELETE FROM implied_roles WHERE prior_role_id = @prior AND implied_role_id = @implied", new { prior, implied });
         if (removed == 0) throw KeystoneErrors.NotFound("implied role", $"{prior} implies {implied}");
+        store.Changed();
         return Results.NoContent();
     }
 
