@@ -66,6 +66,9 @@ public sealed class IdentityCliTests(FleetFixture fleet)
 
         var group = Unique("grp");
         await JsonAsync(Admin, "group", "create", "--domain", domain, group);
+        Assert.Contains((await JsonAsync(Admin, "group", "list", "--domain", domain)).EnumerateArray(), g => g.GetProperty("Name").GetString() == group);
+        (await RunAsync(Admin, "group", "set", "--domain", domain, "--description", "the group", group)).Ok();
+        Assert.Equal("the group", (await JsonAsync(Admin, "group", "show", "--domain", domain, group)).GetProperty("description").GetString());
         (await RunAsync(Admin, "group", "add", "user", "--group-domain", domain, "--user-domain", domain, group, user)).Ok();
         Assert.Contains((await JsonAsync(Admin, "user", "list", "--group", group, "--domain", domain)).EnumerateArray(), u => u.GetProperty("Name").GetString() == user);
 
@@ -73,11 +76,15 @@ public sealed class IdentityCliTests(FleetFixture fleet)
         await JsonAsync(Admin, "role", "create", role);
         Assert.Contains((await JsonAsync(Admin, "role", "list")).EnumerateArray(), r => r.GetProperty("Name").GetString() == role);
         Assert.Equal(role, (await JsonAsync(Admin, "role", "show", role)).GetProperty("name").GetString());
+        (await RunAsync(Admin, "role", "set", "--description", "a role", role)).Ok();
+        Assert.Equal("a role", (await JsonAsync(Admin, "role", "show", role)).GetProperty("description").GetString());
 
         // Deletes, in keystone's order: what is inside first.
         (await RunAsync(Admin, "role", "delete", role)).Ok();
         (await RunAsync(Admin, "group", "delete", "--domain", domain, group)).Ok();
+        Assert.DoesNotContain((await JsonAsync(Admin, "group", "list", "--domain", domain)).EnumerateArray(), g => g.GetProperty("Name").GetString() == group);
         (await RunAsync(Admin, "user", "delete", "--domain", domain, user)).Ok();
+        Assert.Empty((await JsonAsync(Admin, "user", "list", "--domain", domain)).EnumerateArray());
         (await RunAsync(Admin, "project", "delete", "--domain", domain, child)).Ok();
         (await RunAsync(Admin, "project", "delete", "--domain", domain, project)).Ok();
         // An enabled domain is not deleted; a disabled one is.
