@@ -93,7 +93,7 @@ internal sealed class CompactJws
     /// Splits a token and reads its header; null when it is not three dot-separated parts whose
     /// first is a base64url JSON object. The payload is left alone until the signature is checked.
     /// </summary>
-    public static CompactJws? Parse(string? token)
+    public static CompactJws? Parse(string? token, ClaimStringPool strings)
     {
         if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength) return null;
         var headerEnd = token.IndexOf('.');
@@ -102,7 +102,7 @@ internal sealed class CompactJws
         // Exactly three parts: five would be a JWE, which we never issue.
         if (payloadEnd <= headerEnd + 1 || token.IndexOf('.', payloadEnd + 1) >= 0) return null;
 
-        return TryReadHeader(token.AsSpan(0, headerEnd), out var alg, out var kid)
+        return TryReadHeader(token.AsSpan(0, headerEnd), strings, out var alg, out var kid)
             ? new CompactJws(token, headerEnd, payloadEnd, alg ?? "", kid)
             : null;
     }
@@ -177,7 +177,7 @@ internal sealed class CompactJws
         };
     }
 
-    private static bool TryReadHeader(ReadOnlySpan<char> encoded, out string? alg, out string? kid)
+    private static bool TryReadHeader(ReadOnlySpan<char> encoded, ClaimStringPool strings, out string? alg, out string? kid)
     {
         alg = kid = null;
         byte[]? rented = null;
@@ -196,14 +196,16 @@ internal sealed class CompactJws
                 {
                     if (seenAlg || !reader.Read()) return false;
                     seenAlg = true;
-                    alg = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    // The usual answer costs no string.
+                    alg = reader.TokenType != JsonTokenType.String ? null
+                        : reader.ValueTextEquals("ES256"u8) ? TokenClaims.Algorithm : reader.GetString();
                     if (alg is null) reader.Skip();
                 }
                 else if (reader.ValueTextEquals("kid"u8))
                 {
                     if (seenKid || !reader.Read()) return false;
                     seenKid = true;
-                    kid = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    kid = reader.TokenType == JsonTokenType.String ? strings.Read(ref reader) : null;
                     if (kid is null) reader.Skip();
                 }
                 else if (reader.ValueTextEquals("crit"u8))
@@ -238,7 +240,8 @@ internal sealed class CompactJws
         try
         {
             if (Base64Url.DecodeFromChars(encoded, json, out _, out var written) != OperationStatus.Done) return false;
-            var reader = new Utf8JsonReader(json[..written]);
+            json = json[..written];
+            var reader = new Utf8JsonReader(json);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -259,10 +262,10 @@ internal sealed class CompactJws
                     case Claim.DomainId: domainId = Text(ref reader, strings); break;
                     case Claim.DomainName: domainName = Text(ref reader, strings); break;
                     case Claim.System: system = Text(ref reader, strings); break;
-                    case Claim.Roles: roles = List(ref reader, strings); break;
-                    case Claim.RoleIds: roleIds = List(ref reader, strings); break;
-                    case Claim.Methods: methods = List(ref reader, strings); break;
-                    case Claim.AuditIds: auditIds = List(ref reader, null); break;
+                    case Claim.Roles: roles = List(ref reader, json, strings); break;
+                    case Claim.RoleIds: roleIds = List(ref reader, json, strings); break;
+                    case Claim.Methods: methods = List(ref reader, json, strings); break;
+                    case Claim.AuditIds: auditIds = List(ref reader, json, null); break;
                     case Claim.IssuedAt: IssuedAt = Seconds(ref reader); break;
                     case Claim.ExpiresAt: ExpiresAt = Seconds(ref reader); break;
                     case Claim.NotBefore: NotBefore = Seconds(ref reader); break;
@@ -306,7 +309,8 @@ internal sealed class CompactJws
     }
 
     // An array's strings (other elements skipped), a lone string as a list of one, else empty.
-    private static string[] List(ref Utf8JsonReader reader, ClaimStringPool? strings)
+    // With a pool, an array whose JSON text was seen before comes back as the same instance.
+    private static string[] List(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ClaimStringPool? strings)
     {
         if (reader.TokenType == JsonTokenType.String) return [Text(ref reader, strings)!];
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -314,13 +318,20 @@ internal sealed class CompactJws
             reader.Skip();
             return [];
         }
-        // Counted on a copy of the reader first, so the array is allocated once at its size.
+        // A first pass on a copy of the reader counts the strings and finds where the array ends.
+        var start = (int)reader.TokenStartIndex;
         var count = 0;
         var ahead = reader;
         while (ahead.Read() && ahead.TokenType != JsonTokenType.EndArray)
         {
             if (ahead.TokenType == JsonTokenType.String) count++;
             else ahead.Skip();
+        }
+        var text = json[start..(int)ahead.BytesConsumed];
+        if (strings is not null && strings.TryGetList(text, out var pooled))
+        {
+            reader = ahead;
+            return pooled;
         }
         string[] items = count == 0 ? [] : new string[count];
         var i = 0;
@@ -329,6 +340,7 @@ internal sealed class CompactJws
             if (reader.TokenType == JsonTokenType.String) items[i++] = Text(ref reader, strings)!;
             else reader.Skip();
         }
+        strings?.AddList(text, items);
         return items;
     }
 

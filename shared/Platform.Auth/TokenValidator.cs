@@ -57,7 +57,7 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
     // Synchronous whenever the key provider answers at once, which is the usual case.
     private Task<TokenValidationOutcome> ValidateUncached(string token, CancellationToken cancellationToken)
     {
-        if (CompactJws.Parse(token) is not { } jws) return MalformedTask;
+        if (CompactJws.Parse(token, claimStrings) is not { } jws) return MalformedTask;
         if (jws.Algorithm != TokenClaims.Algorithm)
             return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Malformed, $"algorithm '{jws.Algorithm}' is not accepted"));
         if (string.IsNullOrEmpty(jws.KeyId)) return NoKeyIdTask;
@@ -142,7 +142,7 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
         if (settings.Issuer is not null && !string.Equals(jws.Issuer, settings.Issuer, StringComparison.Ordinal))
             return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Invalid, "token is from another issuer"));
         if (jws.HasBadTime || jws.ToValidatedToken() is not { } validated)
-            return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Malformed, "token lacks its subject, issue time or expiry"));
+            return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Malformed, "token lacks its subject, issue time or expiry, or has a malformed time"));
 
         var now = time.GetUtcNow();
         if (IsExpired(validated, now)) return ExpiredTask;

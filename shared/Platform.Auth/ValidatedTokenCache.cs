@@ -47,11 +47,15 @@ internal sealed class ValidatedTokenCache(int capacity)
     }
 
     // Reserving before adding keeps racing inserts from overshooting the cap.
+    // Compare-and-set, so the count never reads above the cap, not even for an instant.
     private bool TryReserve()
     {
-        if (Interlocked.Increment(ref count) <= capacity) return true;
-        Interlocked.Decrement(ref count);
-        return false;
+        while (true)
+        {
+            var seen = Volatile.Read(ref count);
+            if (seen >= capacity) return false;
+            if (Interlocked.CompareExchange(ref count, seen + 1, seen) == seen) return true;
+        }
     }
 
     private void Sweep(DateTimeOffset now)
