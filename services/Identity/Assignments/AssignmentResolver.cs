@@ -22,22 +22,6 @@ public sealed class AssignmentResolver(IDbConnectionFactory db, RoleStore roles)
 {
     public const string SystemTarget = "system";
 
-    public async Task<IReadOnlyList<string>> GroupsOfAsync(string userId)
-    {
-        await using var c = await db.OpenAsync();
-        return [.. await c.QueryAsync<string>("SELECT group_id FROM user_group_membership WHERE user_id = @userId", new { userId })];
-    }
-
-    /// <summary>Direct (non-inherited and inherited) rows whose actor is the user or one of its groups.</summary>
-    public async Task<IReadOnlyList<Assignment>> RowsOfActorsAsync(IReadOnlyCollection<string> actors)
-    {
-        await using var c = await db.OpenAsync();
-        return [.. await c.QueryAsync<Assignment>(
-            "SELECT type, actor_id, target_id, role_id, inherited FROM role_assignments WHERE actor_id IN @actors", new { actors })];
-    }
-
-    private async Task<List<string>> ActorsAsync(string userId) => [userId, .. await GroupsOfAsync(userId)];
-
     /// <summary>The project and its ancestors (nearest first) with the domain, for inherited rows.</summary>
     private async Task<(List<string> Ancestors, string? DomainId)> LineageAsync(string projectId)
     {
@@ -108,7 +92,7 @@ public sealed class AssignmentResolver(IDbConnectionFactory db, RoleStore roles)
     /// <summary>Every project on which the user holds some role, however it came.</summary>
     public async Task<IReadOnlyList<string>> ProjectsOfUserAsync(string userId)
     {
-        var rows = await RowsOfActorsAsync(await ActorsAsync(userId));
+        var rows = await RowsOfUserAsync(userId);
         await using var c = await db.OpenAsync();
         var projects = (await c.QueryAsync<(string Id, string? ParentId, string DomainId)>("SELECT id, parent_id, domain_id FROM projects")).ToList();
         var result = new HashSet<string>();
@@ -123,7 +107,7 @@ public sealed class AssignmentResolver(IDbConnectionFactory db, RoleStore roles)
 
     public async Task<IReadOnlyList<string>> DomainsOfUserAsync(string userId)
     {
-        var rows = await RowsOfActorsAsync(await ActorsAsync(userId));
+        var rows = await RowsOfUserAsync(userId);
         return [.. rows.Where(r => r.OnDomain && !r.Inherited).Select(r => r.TargetId).Distinct()];
     }
 

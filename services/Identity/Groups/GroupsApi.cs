@@ -68,10 +68,7 @@ public static class GroupsApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, GroupStore store, Authz authz, string? name, string? domain_id)
     {
-        authz.Enforce("identity:list_groups", new Dictionary<string, object?> { ["target.domain_id"] = domain_id });
-        var caller = Authz.Caller;
-        if (domain_id is null && caller.DomainId is not null && !authz.Allows("identity:list_groups", new Dictionary<string, object?> { ["target.domain_id"] = null }))
-            domain_id = caller.DomainId;
+        domain_id = authz.EnforceList("identity:list_groups", domain_id);
         return Results.Ok(new { groups = (await store.ListAsync(name, domain_id)).Select(g => View(request, g)), links = Links.Collection(request) });
     }
 

@@ -53,11 +53,7 @@ public static class ProjectsApi
     private static async Task<IResult> ListAsync(HttpRequest request, ProjectStore store, Authz authz,
         string? name, string? domain_id, string? parent_id, bool? enabled, string? tags)
     {
-        authz.Enforce("identity:list_projects", new Dictionary<string, object?> { ["target.domain_id"] = domain_id });
-        var caller = Authz.Caller;
-        // A domain-scoped caller who may not list everywhere sees its own domain only.
-        if (domain_id is null && caller.DomainId is not null && !authz.Allows("identity:list_projects", new Dictionary<string, object?> { ["target.domain_id"] = null }))
-            domain_id = caller.DomainId;
+        domain_id = authz.EnforceList("identity:list_projects", domain_id);
         var projects = await store.ListAsync(name, domain_id, parent_id, enabled, tag: tags);
         return Results.Ok(new { projects = projects.Select(p => View(request, p)), links = Links.Collection(request) });
     }

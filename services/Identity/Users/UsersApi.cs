@@ -47,23 +47,15 @@ public static class UsersApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, UserStore store, Authz authz, string? name, string? domain_id, bool? enabled)
     {
-        authz.Enforce("identity:list_users", new Dictionary<string, object?> { ["target.domain_id"] = domain_id });
-        var caller = Authz.Caller;
-        if (domain_id is null && caller.DomainId is not null && !authz.Allows("identity:list_users", new Dictionary<string, object?> { ["target.domain_id"] = null }))
-            domain_id = caller.DomainId;
+        domain_id = authz.EnforceList("identity:list_users", domain_id);
         var users = await store.ListAsync(name, domain_id, enabled);
         return Results.Ok(new { users = users.Select(u => View(request, u)), links = Links.Collection(request) });
     }
 
     private static async Task<IResult> GetAsync(HttpRequest request, UserStore store, Authz authz, string id)
     {
-        var user = await store.GetAsync(id);
-        // Not found and not allowed look the same to a caller who may not see the user.
-        if (user is null || !authz.Allows("identity:get_user", Target(user)))
-        {
-            if (user is null) throw KeystoneErrors.NotFound("user", id);
-            throw KeystoneErrors.Forbidden("identity:get_user");
-        }
+        var user = await store.GetAsync(id) ?? throw KeystoneErrors.NotFound("user", id);
+        authz.Enforce("identity:get_user", Target(user));
         return Results.Ok(new { user = View(request, user) });
     }
 
