@@ -32,6 +32,9 @@ public static class IdentityService
 
         var services = builder.Services;
         services.AddSingleton<Authz>();
+        services.AddSingleton<IdentityChanges>();
+        services.AddSingleton(sp => CacheOptions.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<AuthLookups>();
         services.AddSingleton<DomainStore>();
         services.AddSingleton<ProjectStore>();
         services.AddSingleton<UserStore>();
@@ -48,6 +51,7 @@ public static class IdentityService
 
     public static WebApplication MapIdentity(this WebApplication app)
     {
+        app.UseIdentityChanges();
         app.MapVersions();
         app.MapJwks();
         var v3 = app.MapGroup("/v3");

@@ -20,10 +20,14 @@ public sealed class InMemoryTokenRevocationList(TimeProvider time) : ITokenRevoc
         return false;
     }
 
+    /// <summary>Raised after each event is added, for caches that must forget what it revokes.</summary>
+    public event Action<RevocationEvent>? Added;
+
     public void Add(RevocationEvent revocation)
     {
         lock (writeLock)
             Volatile.Write(ref events, [.. events, revocation]);
+        Added?.Invoke(revocation);
     }
 
     /// <summary>Revokes the one token with this audit id (keystone's DELETE /v3/auth/tokens).</summary>

@@ -17,67 +17,8 @@ namespace Identity.Tests;
 /// Bad input gets keystone's status and error body, and writes nothing. In-process against the
 /// real MariaDB and RabbitMQ, with a bootstrapped identity of its own.
 /// </summary>
-public sealed class BadInputTests(MySqlFixture mysql, RabbitMqFixture rabbit) : IClassFixture<MySqlFixture>, IClassFixture<RabbitMqFixture>, IAsyncLifetime
+public sealed class BadInputTests(MySqlFixture mysql, RabbitMqFixture rabbit) : BootstrappedIdentity(mysql, rabbit, "idbad")
 {
-    private const string AdminPassword = "admin-secret";
-    private readonly string keys = Directory.CreateTempSubdirectory("identity-keys-").FullName;
-    private ServiceFactory<Program> factory = null!;
-    private HttpClient http = null!;
-    private string admin = "";
-
-    public async Task InitializeAsync()
-    {
-        factory = new ServiceFactory<Program>(mysql.NewDatabase("idbad"), await rabbit.NewVirtualHostAsync("idbad"), new Dictionary<string, string?>
-        {
-            ["token:key_repository"] = keys,
-            ["identity:password_hash_rounds"] = "1000",
-            ["security_compliance:lockout_failure_attempts"] = "3",
-            ["bootstrap:admin_password"] = AdminPassword,
-            ["bootstrap:demo_password"] = "demo-secret",
-            ["messaging:wait_until_started"] = "true",
-        });
-        await factory.SyncAsync();
-        factory.Services.GetRequiredService<KeyRepository>().Setup();
-        var bootstrap = factory.Services.GetServices<IServiceCommand>().Single(c => c.Words.SequenceEqual(["bootstrap"]));
-        Assert.Equal(0, await bootstrap.RunAsync(factory.Services, [], CancellationToken.None));
-        http = factory.CreateClient();
-        var (status, _, token) = await IssueAsync("admin", AdminPassword, Scope("admin"));
-        Assert.Equal(HttpStatusCode.Created, status);
-        admin = token!;
-    }
-
-    public async Task DisposeAsync()
-    {
-        http.Dispose();
-        await factory.DisposeAsync();
-        Directory.Delete(keys, recursive: true);
-    }
-
-    private static string Scope(string project) => $",\"scope\":{{\"project\":{{\"name\":\"{project}\",\"domain\":{{\"id\":\"default\"}}}}}}";
-
-    private async Task<(HttpStatusCode, JsonElement, string?)> IssueAsync(string user, string password, string scope = "")
-    {
-        var body = "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"" + user
-            + "\",\"domain\":{\"id\":\"default\"},\"password\":\"" + password + "\"}}}" + scope + "}}";
-        return await PostAsync("/v3/auth/tokens", body, null);
-    }
-
-    private async Task<(HttpStatusCode, JsonElement, string?)> PostAsync(string path, string body, string? token)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        if (token is not null) request.Headers.Add("X-Auth-Token", token);
-        var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        var subject = response.Headers.TryGetValues("X-Subject-Token", out var v) ? v.Single() : null;
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), subject);
-    }
-
-    private async Task<long> CountAsync(string table)
-    {
-        await using var c = new MySqlConnection(factory.Database);
-        return await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM `{table}`");
-    }
-
     private static void AssertKeystoneError(JsonElement body, int code)
     {
         var error = body.GetProperty("error");
@@ -95,7 +36,7 @@ public sealed class BadInputTests(MySqlFixture mysql, RabbitMqFixture rabbit) : 
     public async Task A_malformed_body_is_a_400_and_creates_nothing(string body)
     {
         var before = await CountAsync("projects");
-        var (status, error, _) = await PostAsync("/v3/projects", body, admin);
+        var (status, error, _) = await PostAsync("/v3/projects", body, Admin);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         AssertKeystoneError(error, 400);
         Assert.Equal(before, await CountAsync("projects"));
@@ -117,7 +58,7 @@ public sealed class BadInputTests(MySqlFixture mysql, RabbitMqFixture rabbit) : 
     [Fact]
     public async Task Repeated_failures_lock_the_account()
     {
-        var (created, _, _) = await PostAsync("/v3/users", "{\"user\":{\"name\":\"locky\",\"password\":\"right-one\"}}", admin);
+        var (created, _, _) = await PostAsync("/v3/users", "{\"user\":{\"name\":\"locky\",\"password\":\"right-one\"}}", Admin);
         Assert.Equal(HttpStatusCode.Created, created);
         for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await IssueAsync("locky", "wrong")).Item1);
         var (locked, error, _) = await IssueAsync("locky", "right-one");
@@ -128,33 +69,33 @@ public sealed class BadInputTests(MySqlFixture mysql, RabbitMqFixture rabbit) : 
     [Fact]
     public async Task A_disabled_user_cannot_authenticate_and_its_tokens_end()
     {
-        var (created, user, _) = await PostAsync("/v3/users", "{\"user\":{\"name\":\"soon-off\",\"password\":\"pw-1\",\"default_project_id\":null}}", admin);
+        var (created, user, _) = await PostAsync("/v3/users", "{\"user\":{\"name\":\"soon-off\",\"password\":\"pw-1\",\"default_project_id\":null}}", Admin);
         Assert.Equal(HttpStatusCode.Created, created);
         var id = user.GetProperty("user").GetProperty("id").GetString();
         var (_, _, token) = await IssueAsync("soon-off", "pw-1");
         Assert.NotNull(token);
 
         using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/v3/users/{id}") { Content = JsonContent.Create(new { user = new { enabled = false } }) };
-        patch.Headers.Add("X-Auth-Token", admin);
-        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(patch)).StatusCode);
+        patch.Headers.Add("X-Auth-Token", Admin);
+        Assert.Equal(HttpStatusCode.OK, (await Http.SendAsync(patch)).StatusCode);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await IssueAsync("soon-off", "pw-1")).Item1);
         using var validate = new HttpRequestMessage(HttpMethod.Get, "/v3/auth/tokens");
-        validate.Headers.Add("X-Auth-Token", admin);
+        validate.Headers.Add("X-Auth-Token", Admin);
         validate.Headers.Add("X-Subject-Token", token);
-        Assert.Equal(HttpStatusCode.NotFound, (await http.SendAsync(validate)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.SendAsync(validate)).StatusCode);
     }
 
     [Fact]
     public async Task An_expired_token_is_refused()
     {
-        var issuer = factory.Services.GetRequiredService<ITokenIssuer>();
-        var validator = factory.Services.GetRequiredService<TokenValidator>();
-        var good = (await validator.ValidateAsync(admin)).Token!;
+        var issuer = Factory.Services.GetRequiredService<ITokenIssuer>();
+        var validator = Factory.Services.GetRequiredService<TokenValidator>();
+        var good = (await validator.ValidateAsync(Admin)).Token!;
         var expired = issuer.Issue(good with { IssuedAt = DateTimeOffset.UtcNow.AddHours(-2), ExpiresAt = DateTimeOffset.UtcNow.AddHours(-1), AuditIds = ["expired-audit-id"] });
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v3/projects");
         request.Headers.Add("X-Auth-Token", expired);
-        var response = await http.SendAsync(request);
+        var response = await Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         AssertKeystoneError(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement, 401);
     }
@@ -162,29 +103,29 @@ public sealed class BadInputTests(MySqlFixture mysql, RabbitMqFixture rabbit) : 
     [Fact]
     public async Task Duplicate_names_are_409_and_write_nothing()
     {
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync("/v3/projects", "{\"project\":{\"name\":\"twice\"}}", admin)).Item1);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync("/v3/projects", "{\"project\":{\"name\":\"twice\"}}", Admin)).Item1);
         var before = await CountAsync("projects");
-        var (status, error, _) = await PostAsync("/v3/projects", "{\"project\":{\"name\":\"twice\"}}", admin);
+        var (status, error, _) = await PostAsync("/v3/projects", "{\"project\":{\"name\":\"twice\"}}", Admin);
         Assert.Equal(HttpStatusCode.Conflict, status);
         AssertKeystoneError(error, 409);
         Assert.Equal(before, await CountAsync("projects"));
 
-        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync("/v3/users", "{\"user\":{\"name\":\"admin\"}}", admin)).Item1);
-        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync("/v3/roles", "{\"role\":{\"name\":\"member\"}}", admin)).Item1);
-        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync("/v3/domains", "{\"domain\":{\"name\":\"Default\"}}", admin)).Item1);
+        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync("/v3/users", "{\"user\":{\"name\":\"admin\"}}", Admin)).Item1);
+        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync("/v3/roles", "{\"role\":{\"name\":\"member\"}}", Admin)).Item1);
+        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync("/v3/domains", "{\"domain\":{\"name\":\"Default\"}}", Admin)).Item1);
     }
 
     [Fact]
     public async Task A_grant_for_a_missing_user_is_404_and_grants_nothing()
     {
-        var (_, project, _) = await PostAsync("/v3/projects", "{\"project\":{\"name\":\"grant-target\"}}", admin);
+        var (_, project, _) = await PostAsync("/v3/projects", "{\"project\":{\"name\":\"grant-target\"}}", Admin);
         var projectId = project.GetProperty("project").GetProperty("id").GetString();
-        await using var c = new MySqlConnection(factory.Database);
+        await using var c = new MySqlConnection(Factory.Database);
         var roleId = await c.ExecuteScalarAsync<string>("SELECT id FROM roles WHERE name = 'member'");
         var before = await CountAsync("role_assignments");
         using var put = new HttpRequestMessage(HttpMethod.Put, $"/v3/projects/{projectId}/users/no-such-user/roles/{roleId}");
-        put.Headers.Add("X-Auth-Token", admin);
-        var response = await http.SendAsync(put);
+        put.Headers.Add("X-Auth-Token", Admin);
+        var response = await Http.SendAsync(put);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("Could not find user: no-such-user.", await response.Content.ReadAsStringAsync());
         Assert.Equal(before, await CountAsync("role_assignments"));

@@ -1,4 +1,5 @@
 using Dapper;
+using Identity.Common;
 using Identity.Roles;
 using Platform.Data;
 
@@ -18,12 +19,17 @@ public sealed record Assignment(string Type, string ActorId, string TargetId, st
 /// its groups, those inherited from the project's ancestors and domain, then every role the
 /// implied-role rules add.
 /// </summary>
-public sealed class AssignmentResolver(IDbConnectionFactory db, RoleStore roles)
+public sealed class AssignmentResolver(IDbConnectionFactory db, RoleStore roles, IdentityChanges changes, CacheOptions options, TimeProvider time)
 {
     public const string SystemTarget = "system";
 
+    private readonly KeyedCache<string, IReadOnlyList<Assignment>> rowsOfUser = new(changes, options, time);
+    private readonly KeyedCache<string, (List<string> Ancestors, string? DomainId)> lineage = new(changes, options, time);
+
     /// <summary>The project and its ancestors (nearest first) with the domain, for inherited rows.</summary>
-    private async Task<(List<string> Ancestors, string? DomainId)> LineageAsync(string projectId)
+    private Task<(List<string> Ancestors, string? DomainId)> LineageAsync(string projectId) => lineage.GetAsync(projectId, ReadLineageAsync);
+
+    private async Task<(List<string> Ancestors, string? DomainId)> ReadLineageAsync(string projectId)
     {
         await using var c = await db.OpenAsync();
         var ancestors = new List<string>();
@@ -42,7 +48,9 @@ public sealed class AssignmentResolver(IDbConnectionFactory db, RoleStore roles)
     }
 
     /// <summary>The user's rows and its groups' rows, in one round trip.</summary>
-    private async Task<IReadOnlyList<Assignment>> RowsOfUserAsync(string userId)
+    private Task<IReadOnlyList<Assignment>> RowsOfUserAsync(string userId) => rowsOfUser.GetAsync(userId, ReadRowsOfUserAsync);
+
+    private async Task<IReadOnlyList<Assignment>> ReadRowsOfUserAsync(string userId)
     {
         await using var c = await db.OpenAsync();
         return [.. await c.QueryAsync<Assignment>("""

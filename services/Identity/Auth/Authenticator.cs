@@ -21,7 +21,7 @@ namespace Identity.Auth;
 /// the roles the token will carry, and builds its payload.
 /// </summary>
 public sealed class Authenticator(
-    IDbConnectionFactory db, UserStore users, DomainStore domains, ProjectStore projects, RoleStore roleStore, AssignmentResolver assignments,
+    IDbConnectionFactory db, UserStore users, AuthLookups lookups, RoleStore roleStore, AssignmentResolver assignments,
     IPasswordHasher hasher, TokenValidator validator, IConfiguration configuration, TimeProvider time, ILogger<Authenticator> logger)
 {
     private TimeSpan Expiration => TimeSpan.FromSeconds(int.TryParse(configuration["token:expiration"], out var s) ? s : 3600);
@@ -47,7 +47,7 @@ public sealed class Authenticator(
             throw KeystoneErrors.Unauthorized($"Attempted to authenticate with an unsupported method: {string.Join(", ", methods)}.");
 
         var user = who.User;
-        var userDomain = await domains.GetAsync(user.DomainId);
+        var userDomain = await lookups.DomainAsync(user.DomainId);
         if (!user.Enabled || userDomain is not { Enabled: true })
             throw KeystoneErrors.Unauthorized($"The account is disabled for user: {user.Id}.");
 
@@ -73,7 +73,7 @@ public sealed class Authenticator(
         if (scope is null)
         {
             // Without a scope keystone falls back to the user's default project, if it can be used.
-            if (user.DefaultProjectId is { } defaultProject && await projects.GetAsync(defaultProject) is { Enabled: true } p
+            if (user.DefaultProjectId is { } defaultProject && await lookups.ProjectAsync(defaultProject) is { Enabled: true } p
                 && (await assignments.RolesOnProjectAsync(user.Id, p.Id)).Count > 0)
                 return await ProjectScopeAsync(payload, user, p);
             return payload;
@@ -106,7 +106,7 @@ public sealed class Authenticator(
 
     private async Task<TokenPayload> ProjectScopeAsync(TokenPayload payload, User user, Project project)
     {
-        var domain = await domains.GetAsync(project.DomainId);
+        var domain = await lookups.DomainAsync(project.DomainId);
         if (!project.Enabled || domain is not { Enabled: true })
             throw KeystoneErrors.Unauthorized($"Project {project.Id} is disabled.");
         var roles = await assignments.RolesOnProjectAsync(user.Id, project.Id);
@@ -119,8 +119,8 @@ public sealed class Authenticator(
 
     private async Task<Domain?> FindDomainAsync(JsonObject reference)
     {
-        if (reference.String("id", 64) is { } id) return await domains.GetAsync(id);
-        if (reference.String("name", 64) is { } name) return await domains.FindByNameAsync(name);
+        if (reference.String("id", 64) is { } id) return await lookups.DomainAsync(id);
+        if (reference.String("name", 64) is { } name) return await lookups.DomainByNameAsync(name);
         throw KeystoneErrors.Missing("id or name", "domain");
     }
 
@@ -128,13 +128,13 @@ public sealed class Authenticator(
     {
         Project? project;
         if (reference.String("id", 64) is { } id)
-            project = await projects.GetAsync(id);
+            project = await lookups.ProjectAsync(id);
         else
         {
             var name = reference.String("name", 64) ?? throw KeystoneErrors.Missing("id or name", "project");
             var domain = reference["domain"] as JsonObject ?? throw KeystoneErrors.Missing("domain", "project");
             var d = await FindDomainAsync(domain);
-            project = d is null ? null : await projects.FindByNameAsync(name, d.Id);
+            project = d is null ? null : await lookups.ProjectByNameAsync(name, d.Id);
         }
         // As keystone: an unknown scope is the caller's failure to authenticate, not a 404.
         return project ?? throw KeystoneErrors.Unauthorized("Could not find the project to scope to.");
@@ -202,11 +202,11 @@ public sealed class Authenticator(
             throw KeystoneErrors.Unauthorized();
         if (credential.ExpiresAt is { } at && at <= time.GetUtcNow().UtcDateTime)
             throw KeystoneErrors.Unauthorized("The application credential has expired.");
-        var user = await users.GetAsync(credential.UserId) ?? throw KeystoneErrors.Unauthorized();
-        var userDomain = await domains.GetAsync(user.DomainId);
+        var user = await lookups.UserAsync(credential.UserId) ?? throw KeystoneErrors.Unauthorized();
+        var userDomain = await lookups.DomainAsync(user.DomainId);
         if (!user.Enabled || userDomain is not { Enabled: true })
             throw KeystoneErrors.Unauthorized($"The account is disabled for user: {user.Id}.");
-        var project = await projects.GetAsync(credential.ProjectId) ?? throw KeystoneErrors.Unauthorized();
+        var project = await lookups.ProjectAsync(credential.ProjectId) ?? throw KeystoneErrors.Unauthorized();
         var now = time.GetUtcNow();
         var payload = new TokenPayload
         {
@@ -226,7 +226,7 @@ public sealed class Authenticator(
         var outcome = await validator.ValidateAsync(id, cancellationToken);
         if (!outcome.IsValid) throw KeystoneErrors.Unauthorized();
         var t = outcome.Token!;
-        var user = await users.GetAsync(t.UserId) ?? throw KeystoneErrors.Unauthorized();
+        var user = await lookups.UserAsync(t.UserId) ?? throw KeystoneErrors.Unauthorized();
         // A rescoped token keeps the original's expiry and audit chain, as keystone's does.
         var methods = new List<string> { "token" };
         methods.AddRange(t.Methods.Where(m => m != "token"));
