@@ -40,6 +40,16 @@ public sealed record AuthTokenSettings
     /// </summary>
     public TimeSpan TokenCacheTime { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A service token holding one of these roles lets an expired user token through (within
+    /// <see cref="AllowExpiredWindow"/>), so work a service started for a user can finish after
+    /// the user's token expires, as keystonemiddleware's <c>service_token_roles</c> does.
+    /// </summary>
+    public IReadOnlyList<string> ServiceTokenRoles { get; init; } = ["service"];
+
+    /// <summary>How long past its expiry a user token may still be used beside a service token (keystone's <c>allow_expired_window</c>).</summary>
+    public TimeSpan AllowExpiredWindow { get; init; } = TimeSpan.FromHours(48);
+
     public static AuthTokenSettings FromConfiguration(IConfiguration configuration)
     {
         var section = configuration.GetSection(Section);
@@ -57,6 +67,10 @@ public sealed record AuthTokenSettings
             ClockSkew = Seconds(section, "clock_skew", defaults.ClockSkew),
             TokenCacheSize = Count(section, "token_cache_size", defaults.TokenCacheSize),
             TokenCacheTime = Seconds(section, "token_cache_time", defaults.TokenCacheTime),
+            ServiceTokenRoles = NullIfEmpty(section["service_token_roles"]) is { } roles
+                ? [.. roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]
+                : defaults.ServiceTokenRoles,
+            AllowExpiredWindow = Seconds(section, "allow_expired_window", defaults.AllowExpiredWindow),
         };
     }
 

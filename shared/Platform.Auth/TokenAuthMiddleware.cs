@@ -33,7 +33,24 @@ public sealed class TokenAuthMiddleware(RequestDelegate next, TokenValidator val
             return;
         }
 
-        var user = await validator.ValidateAsync(userToken, http.RequestAborted);
+        // The service token first: a good one holding a service role lets an expired user
+        // token through, as keystonemiddleware allows (a long build, an image read for it).
+        var serviceToken = Header(http, ServiceTokenHeader);
+        ValidatedToken? service = null;
+        if (serviceToken is not null)
+        {
+            var outcome = await validator.ValidateAsync(serviceToken, http.RequestAborted);
+            if (!outcome.IsValid)
+            {
+                ThrowIfIdentityUnavailable(outcome);
+                // keystonemiddleware refuses the request outright when a service token is bad.
+                throw Unauthorized(http, "service token: " + outcome.Reason);
+            }
+            service = outcome.Token!;
+        }
+        var allowExpired = service is not null && service.Roles.Any(r => settings.ServiceTokenRoles.Contains(r, StringComparer.OrdinalIgnoreCase));
+
+        var user = await validator.ValidateAsync(userToken, allowExpired, http.RequestAborted);
         if (!user.IsValid)
         {
             ThrowIfIdentityUnavailable(user);
@@ -59,27 +76,15 @@ public sealed class TokenAuthMiddleware(RequestDelegate next, TokenValidator val
             Roles = t.Roles,
             AuthToken = userToken,
         };
-
-        var serviceToken = Header(http, ServiceTokenHeader);
-        if (serviceToken is not null)
-        {
-            var service = await validator.ValidateAsync(serviceToken, http.RequestAborted);
-            if (!service.IsValid)
-            {
-                ThrowIfIdentityUnavailable(service);
-                // keystonemiddleware refuses the request outright when a service token is bad.
-                throw Unauthorized(http, "service token: " + service.Reason);
-            }
-            var s = service.Token!;
+        if (service is not null)
             context = context with
             {
-                ServiceUserId = s.UserId,
-                ServiceUserDomainId = s.UserDomainId,
-                ServiceProjectId = s.ProjectId,
-                ServiceProjectDomainId = s.ProjectDomainId,
-                ServiceRoles = s.Roles,
+                ServiceUserId = service.UserId,
+                ServiceUserDomainId = service.UserDomainId,
+                ServiceProjectId = service.ProjectId,
+                ServiceProjectDomainId = service.ProjectDomainId,
+                ServiceRoles = service.Roles,
             };
-        }
 
         RequestContextAccessor.Current = context;
         await next(http);

@@ -36,14 +36,22 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
     /// <summary>How many verified tokens are cached now.</summary>
     public int CachedTokenCount => cache.Count;
 
-    public Task<TokenValidationOutcome> ValidateAsync(string token, CancellationToken cancellationToken = default)
+    public Task<TokenValidationOutcome> ValidateAsync(string token, CancellationToken cancellationToken = default) =>
+        ValidateAsync(token, allowExpired: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ValidateAsync(string, CancellationToken)"/>; with <paramref name="allowExpired"/>
+    /// a token up to <see cref="AuthTokenSettings.AllowExpiredWindow"/> past its expiry still passes
+    /// (the caller has checked a service token that allows it). Revocation applies as ever.
+    /// </summary>
+    public Task<TokenValidationOutcome> ValidateAsync(string token, bool allowExpired, CancellationToken cancellationToken = default)
     {
         if (cache.TryGet(token, out var hit))
         {
             var now = time.GetUtcNow();
-            if (IsExpired(hit.Token, now))
+            if (IsExpired(hit.Token, now, allowExpired))
             {
-                cache.Remove(token);
+                if (!allowExpired) cache.Remove(token);
                 return ExpiredTask;
             }
             // Checked on every hit, so a revocation applies at once to cached tokens too.
@@ -51,11 +59,11 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
             if (now < hit.VerifyAgainAt) return hit.Outcome;
             cache.Remove(token);
         }
-        return ValidateUncached(token, cancellationToken);
+        return ValidateUncached(token, allowExpired, cancellationToken);
     }
 
     // Synchronous whenever the key provider answers at once, which is the usual case.
-    private Task<TokenValidationOutcome> ValidateUncached(string token, CancellationToken cancellationToken)
+    private Task<TokenValidationOutcome> ValidateUncached(string token, bool allowExpired, CancellationToken cancellationToken)
     {
         if (CompactJws.Parse(token, claimStrings) is not { } jws) return MalformedTask;
         if (jws.Algorithm != TokenClaims.Algorithm)
@@ -72,10 +80,10 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
         {
             return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.KeysUnavailable, e.Message));
         }
-        return lookup.IsCompletedSuccessfully ? Verify(jws, lookup.Result) : AwaitKeyAsync(jws, lookup);
+        return lookup.IsCompletedSuccessfully ? Verify(jws, lookup.Result, allowExpired) : AwaitKeyAsync(jws, lookup, allowExpired);
     }
 
-    private async Task<TokenValidationOutcome> AwaitKeyAsync(CompactJws jws, ValueTask<SecurityKey?> lookup)
+    private async Task<TokenValidationOutcome> AwaitKeyAsync(CompactJws jws, ValueTask<SecurityKey?> lookup, bool allowExpired)
     {
         SecurityKey? key;
         try
@@ -86,19 +94,19 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
         {
             return TokenValidationOutcome.Refused(TokenFailure.KeysUnavailable, e.Message);
         }
-        return await Verify(jws, key);
+        return await Verify(jws, key, allowExpired);
     }
 
-    private Task<TokenValidationOutcome> Verify(CompactJws jws, SecurityKey? key)
+    private Task<TokenValidationOutcome> Verify(CompactJws jws, SecurityKey? key, bool allowExpired)
     {
         if (key is null)
             return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.UnknownKey, $"token signed with unknown key '{jws.KeyId}'"));
-        if (CompactJws.Es256KeyOf(key) is not { } ecdsa) return VerifyWithHandlerAsync(jws, key);
-        return jws.VerifyEs256(ecdsa) ? Accept(jws) : BadSignatureTask;
+        if (CompactJws.Es256KeyOf(key) is not { } ecdsa) return VerifyWithHandlerAsync(jws, key, allowExpired);
+        return jws.VerifyEs256(ecdsa) ? Accept(jws, allowExpired) : BadSignatureTask;
     }
 
     // Keys that are not P-256 (none today): the library's checks, then the same claim checks.
-    private async Task<TokenValidationOutcome> VerifyWithHandlerAsync(CompactJws jws, SecurityKey key)
+    private async Task<TokenValidationOutcome> VerifyWithHandlerAsync(CompactJws jws, SecurityKey key, bool allowExpired)
     {
         JsonWebToken jwt;
         try
@@ -124,7 +132,7 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
             LogValidationExceptions = false,
         });
         if (!result.IsValid) return Refusal(result.Exception);
-        return await Accept(jws);
+        return await Accept(jws, allowExpired);
     }
 
     private static TokenValidationOutcome Refusal(Exception? e) => e switch
@@ -136,7 +144,7 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
     };
 
     // The signature is good: now what the token says, in the order the handler used to check it.
-    private Task<TokenValidationOutcome> Accept(CompactJws jws)
+    private Task<TokenValidationOutcome> Accept(CompactJws jws, bool allowExpired)
     {
         if (!jws.ReadClaims(claimStrings)) return MalformedTask;
         if (settings.Issuer is not null && !string.Equals(jws.Issuer, settings.Issuer, StringComparison.Ordinal))
@@ -145,7 +153,7 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
             return Task.FromResult(TokenValidationOutcome.Refused(TokenFailure.Malformed, "token lacks its subject, issue time or expiry, or has a malformed time"));
 
         var now = time.GetUtcNow();
-        if (IsExpired(validated, now)) return ExpiredTask;
+        if (IsExpired(validated, now, allowExpired)) return ExpiredTask;
         // Written as now + skew so a far-off time cannot overflow DateTimeOffset.
         var latest = now + settings.ClockSkew;
         if (validated.IssuedAt > latest || (jws.NotBefore is { } nbf && DateTimeOffset.FromUnixTimeSeconds(nbf) > latest))
@@ -158,5 +166,6 @@ public sealed class TokenValidator(ISigningKeyProvider keys, ITokenRevocationLis
         return outcome;
     }
 
-    private bool IsExpired(ValidatedToken token, DateTimeOffset now) => token.ExpiresAt < now - settings.ClockSkew;
+    private bool IsExpired(ValidatedToken token, DateTimeOffset now, bool allowExpired) =>
+        token.ExpiresAt < now - settings.ClockSkew - (allowExpired ? settings.AllowExpiredWindow : TimeSpan.Zero);
 }

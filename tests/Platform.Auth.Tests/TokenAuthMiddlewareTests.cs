@@ -130,6 +130,44 @@ public sealed class TokenAuthMiddlewareTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_expired_user_token_passes_beside_a_service_token_with_the_service_role()
+    {
+        // TestKey.Payload(t) expires an hour after t: this one expired two hours ago.
+        var expired = key.Sign(TestKey.Payload(DateTimeOffset.UtcNow.AddHours(-3)));
+        var serviceToken = serviceKey.Sign(TestKey.Payload(DateTimeOffset.UtcNow, userId: "glance") with { Roles = ["service"] });
+        var body = await Json(await service.GetAsync("/protected", expired, serviceToken));
+        Assert.Equal("u-1", body.GetProperty("user_id").GetString());
+        Assert.Equal("glance", body.GetProperty("service_user_id").GetString());
+        // Alone, the same token is still refused.
+        await AssertUnauthorized(await service.GetAsync("/protected", expired));
+    }
+
+    [Fact]
+    public async Task A_service_token_without_the_service_role_does_not_excuse_an_expired_user_token()
+    {
+        var expired = key.Sign(TestKey.Payload(DateTimeOffset.UtcNow.AddHours(-3)));
+        var memberToken = serviceKey.Sign(TestKey.Payload(DateTimeOffset.UtcNow, userId: "someone") with { Roles = ["member"] });
+        await AssertUnauthorized(await service.GetAsync("/protected", expired, memberToken));
+    }
+
+    [Fact]
+    public async Task A_user_token_past_the_allowed_window_is_refused_even_beside_a_service_token()
+    {
+        var ancient = key.Sign(TestKey.Payload(DateTimeOffset.UtcNow.AddHours(-60)));
+        var serviceToken = serviceKey.Sign(TestKey.Payload(DateTimeOffset.UtcNow, userId: "glance") with { Roles = ["service"] });
+        await AssertUnauthorized(await service.GetAsync("/protected", ancient, serviceToken));
+    }
+
+    [Fact]
+    public async Task A_revoked_user_token_is_refused_even_beside_a_service_token()
+    {
+        var payload = TestKey.Payload(DateTimeOffset.UtcNow.AddHours(-3));
+        var serviceToken = serviceKey.Sign(TestKey.Payload(DateTimeOffset.UtcNow, userId: "glance") with { Roles = ["service"] });
+        service.App.Services.GetRequiredService<InMemoryTokenRevocationList>().RevokeAuditId(payload.AuditIds[0]);
+        await AssertUnauthorized(await service.GetAsync("/protected", key.Sign(payload), serviceToken));
+    }
+
+    [Fact]
     public async Task A_bad_service_token_answers_401() =>
         await AssertUnauthorized(await service.GetAsync("/protected", key.Sign(Payload()), "garbage"));
 
