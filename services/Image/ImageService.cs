@@ -1,13 +1,53 @@
+using Image.Common;
+using Image.Images;
+using Image.Members;
+using Image.Schemas;
+using Image.Store;
+using Image.Versions;
+using Platform.Auth.Policy;
 using Platform.Hosting;
 using Platform.Stack;
 
 namespace Image;
 
-/// <summary>The image service (glance-api): what it adds to the standard service stack.</summary>
+/// <summary>The image service (glance-api): images, their data in the store, members and schemas.</summary>
 public static class ImageService
 {
     public static readonly ServiceDescription Description = new("image", 9292, ApiFlavor.Glance);
 
-    public static WebApplicationBuilder AddImage(this WebApplicationBuilder builder) =>
+    public static WebApplicationBuilder AddImage(this WebApplicationBuilder builder)
+    {
         builder.AddServiceStack(typeof(ImageService).Assembly);
+        builder.AddPolicy(ImagePolicy.Defaults);
+
+        var services = builder.Services;
+        services.AddSingleton(sp => ImageFormats.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => ImageQuota.FromConfiguration(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<ImageAuthz>();
+        services.AddSingleton<ImageStore>();
+        services.AddSingleton<ImageAccess>();
+        services.AddSingleton<ImageChanges>();
+        services.AddSingleton<IImageDataStore>(sp => StoreFor(sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<SavingJanitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<SavingJanitor>());
+        return builder;
+    }
+
+    /// <summary>The store driver <c>glance_store:default_store</c> names.</summary>
+    private static IImageDataStore StoreFor(IConfiguration configuration) => configuration["glance_store:default_store"] switch
+    {
+        null or "" or "file" => new FilesystemStore(configuration),
+        var other => throw new InvalidOperationException($"glance_store:default_store '{other}' is not a store this service has (file)"),
+    };
+
+    public static WebApplication MapImage(this WebApplication app)
+    {
+        app.MapVersions();
+        var v2 = app.MapGroup("/v2");
+        v2.MapImages();
+        v2.MapImageData();
+        v2.MapMembers();
+        v2.MapSchemas();
+        return app;
+    }
 }

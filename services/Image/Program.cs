@@ -7,6 +7,7 @@ builder.AddImage();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapImage();
 return await app.RunServiceAsync(args);
 
 // Visible to the service tests (WebApplicationFactory<Program>).

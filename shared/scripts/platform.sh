@@ -73,6 +73,11 @@ write_config() { # name kind port db
       echo "[token]"
       echo "key_repository = $P/identity-keys"
     fi
+    if [[ $name == image ]]; then
+      echo
+      echo "[glance_store]"
+      echo "filesystem_store_datadir = $P/images"
+    fi
   } > "$f"
   chmod 600 "$f"
 }

@@ -27,6 +27,9 @@ public sealed class FleetFixture : IAsyncLifetime
 
     public FleetProcess Get(string name) => Processes.Single(p => p.Deployable.Name == name);
 
+    /// <summary>Where the image service keeps image data in this fleet.</summary>
+    public string ImageStoreDirectory => Path.Combine(directory, "images");
+
     public async Task InitializeAsync()
     {
         await mysql.InitializeAsync();
@@ -63,6 +66,8 @@ public sealed class FleetFixture : IAsyncLifetime
             }
             if (deployable.Name == "identity")
                 lines.AddRange(["[token]", $"key_repository = {Path.Combine(directory, "identity-keys")}", "[security_compliance]", "lockout_failure_attempts = 3", "lockout_duration = 30"]);
+            if (deployable.Name == "image")
+                lines.AddRange(["[glance_store]", $"filesystem_store_datadir = {ImageStoreDirectory}"]);
             await File.WriteAllLinesAsync(process.ConfigFile, lines);
         }
 
