@@ -14,6 +14,9 @@ public sealed class ServiceFactory<TProgram>(string database, string transportUr
 {
     public string Database { get; } = database;
 
+    /// <summary>When set, the service trusts these tokens (no identity runs beside it).</summary>
+    public TestTokens? Tokens { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("database:connection", Database);
@@ -24,6 +27,7 @@ public sealed class ServiceFactory<TProgram>(string database, string transportUr
         builder.UseSetting("keystone_authtoken:jwks_url", "http://127.0.0.1:9/v3/auth/jwks");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             builder.UseSetting(key, value);
+        Tokens?.Trust(builder);
     }
 
     public async Task SyncAsync()
