@@ -332,6 +332,26 @@ public sealed class ImageApiTests(MySqlFixture mysql, RabbitMqFixture rabbit) : 
     }
 
     [Fact]
+    public async Task A_service_reads_an_image_for_a_user_whose_token_has_expired()
+    {
+        var id = await CreateAsync(a);
+        Assert.Equal(HttpStatusCode.NoContent, await UploadAsync(id, a, [4, 2]));
+        var expired = tokens.Issue("project-a", DateTimeOffset.UtcNow.AddHours(-1), "member", "reader");
+        var service = tokens.Issue("service", "service", "admin");
+
+        using var alone = new HttpRequestMessage(HttpMethod.Get, $"/v2/images/{id}/file");
+        alone.Headers.Add("X-Auth-Token", expired);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(alone)).StatusCode);
+
+        using var withService = new HttpRequestMessage(HttpMethod.Get, $"/v2/images/{id}/file");
+        withService.Headers.Add("X-Auth-Token", expired);
+        withService.Headers.Add("X-Service-Token", service);
+        var response = await http.SendAsync(withService);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([4, 2], await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Versions_and_schemas_answer_as_glance_s_do()
     {
         var root = await http.GetAsync("/");
