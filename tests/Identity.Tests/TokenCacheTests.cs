@@ -32,6 +32,23 @@ public sealed class TokenCacheTests(MySqlFixture mysql, RabbitMqFixture rabbit) 
         return body.GetProperty("project").GetProperty("id").GetString()!;
     }
 
+    /// <summary>Gives the admin user the member role on <paramref name="project"/>, through the API.</summary>
+    private async Task GrantAsync(string project)
+    {
+        var admin = await IdOfAsync("users", "admin");
+        var member = await IdOfAsync("roles", "member");
+        Assert.Equal(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Put, $"/v3/projects/{project}/users/{admin}/roles/{member}"));
+    }
+
+    /// <summary>A new project the admin holds a role on, with a rescope to it done, so its rows are cached.</summary>
+    private async Task<string> CachedProjectAsync(string name)
+    {
+        var project = await NewProjectAsync(name);
+        await GrantAsync(project);
+        Assert.Equal(HttpStatusCode.Created, await RescopeAsync(ById(project)));
+        return project;
+    }
+
     private async Task<string> IdOfAsync(string table, string name)
     {
         await using var c = new MySqlConnection(Factory.Database);
@@ -50,9 +67,7 @@ public sealed class TokenCacheTests(MySqlFixture mysql, RabbitMqFixture rabbit) 
     {
         var project = await NewProjectAsync("granted-late");
         Assert.Equal(HttpStatusCode.Unauthorized, await RescopeAsync(ById(project)));
-        var admin = await IdOfAsync("users", "admin");
-        var member = await IdOfAsync("roles", "member");
-        Assert.Equal(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Put, $"/v3/projects/{project}/users/{admin}/roles/{member}"));
+        await GrantAsync(project);
         Assert.Equal(HttpStatusCode.Created, await RescopeAsync(ById(project)));
     }
 
@@ -60,9 +75,7 @@ public sealed class TokenCacheTests(MySqlFixture mysql, RabbitMqFixture rabbit) 
     public async Task A_rename_made_here_counts_for_the_next_rescope_by_name()
     {
         var project = await NewProjectAsync("old-name");
-        var admin = await IdOfAsync("users", "admin");
-        var member = await IdOfAsync("roles", "member");
-        Assert.Equal(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Put, $"/v3/projects/{project}/users/{admin}/roles/{member}"));
+        await GrantAsync(project);
         Assert.Equal(HttpStatusCode.Created, await RescopeAsync(Scope("old-name")));
         Assert.Equal(HttpStatusCode.OK, await SendAsync(HttpMethod.Patch, $"/v3/projects/{project}", new { project = new { name = "new-name" } }));
         Assert.Equal(HttpStatusCode.Unauthorized, await RescopeAsync(Scope("old-name")));
@@ -72,11 +85,7 @@ public sealed class TokenCacheTests(MySqlFixture mysql, RabbitMqFixture rabbit) 
     [Fact]
     public async Task A_revocation_from_another_instance_drops_what_was_cached()
     {
-        var project = await NewProjectAsync("elsewhere-disabled");
-        var admin = await IdOfAsync("users", "admin");
-        var member = await IdOfAsync("roles", "member");
-        Assert.Equal(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Put, $"/v3/projects/{project}/users/{admin}/roles/{member}"));
-        Assert.Equal(HttpStatusCode.Created, await RescopeAsync(ById(project)));
+        var project = await CachedProjectAsync("elsewhere-disabled");
 
         // Another instance disables the project: the row changes, and its revocation fanout lands here.
         await using (var c = new MySqlConnection(Factory.Database))
@@ -89,11 +98,7 @@ public sealed class TokenCacheTests(MySqlFixture mysql, RabbitMqFixture rabbit) 
     [Fact]
     public async Task A_change_behind_the_service_s_back_is_seen_within_the_cache_lifetime()
     {
-        var project = await NewProjectAsync("quietly-disabled");
-        var admin = await IdOfAsync("users", "admin");
-        var member = await IdOfAsync("roles", "member");
-        Assert.Equal(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Put, $"/v3/projects/{project}/users/{admin}/roles/{member}"));
-        Assert.Equal(HttpStatusCode.Created, await RescopeAsync(ById(project)));
+        var project = await CachedProjectAsync("quietly-disabled");
 
         await using (var c = new MySqlConnection(Factory.Database))
             await c.ExecuteAsync("UPDATE projects SET enabled = 0 WHERE id = @project", new { project });
