@@ -25,6 +25,16 @@ username = {{ $name }}
 project_name = service
 region_name = {{ $root.Values.region }}
 interface = internal
+{{- if eq $name "identity" }}
+
+[token]
+key_repository = /var/lib/platform/identity-keys
+{{- end }}
+{{- if eq $name "image" }}
+
+[glance_store]
+filesystem_store_datadir = /var/lib/platform/images
+{{- end }}
 {{- with $root.Values.telemetry.otlpEndpoint }}
 
 [telemetry]
@@ -47,4 +57,14 @@ otlp_endpoint = {{ . }}
 - name: PLATFORM_database__connection
   value: "mysql://{{ $d.database }}:$(DB_PASSWORD)@{{ $root.Values.database.host }}:{{ $root.Values.database.port }}/{{ $d.database }}"
 {{- end }}
+{{- end }}
+
+{{/* The data volume a service mounts, if it has one: identity its keys, image its store. */}}
+{{- define "platform.dataVolume" -}}
+{{- $root := index . 0 }}{{ $name := index . 1 -}}
+{{- if eq $name "identity" -}}
+{ name: data, claim: {{ default (printf "%s-identity-keys" $root.Release.Name) $root.Values.identity.keys.existingClaim }}, path: /var/lib/platform/identity-keys }
+{{- else if eq $name "image" -}}
+{ name: data, claim: {{ default (printf "%s-image-store" $root.Release.Name) $root.Values.imageStore.existingClaim }}, path: /var/lib/platform/images }
+{{- end -}}
 {{- end }}
