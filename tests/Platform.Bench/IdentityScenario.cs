@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using MySqlConnector;
+using static Platform.Bench.ServiceProcesses;
 
 namespace Platform.Bench;
 
@@ -26,22 +26,15 @@ public sealed class IdentityScenario : IScenario
     // Distinct subjects come from the tokens the rescope runs issued; each is validated once.
     private static readonly (int Warmup, int Sequential, int Concurrent) DistinctCounts = (200, 1000, 3000);
 
-    private static readonly TimeSpan ReadyDeadline = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(120);
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
-
     private const string ScopeJson = """{"project":{"name":"admin","domain":{"name":"Default"}}}""";
 
     public string Name => "identity";
     public string Description =>
         $"the identity service as a process over HTTP: password issue, rescope, validation; sequential and {Callers} callers";
 
-    private static string MySql => Environment.GetEnvironmentVariable("PLATFORM_BENCH_MYSQL") ?? "Server=127.0.0.1;User ID=platform_test;Password=platform_test";
-    private static string BrokerUrl => Environment.GetEnvironmentVariable("PLATFORM_BENCH_RABBITMQ") ?? "rabbit://guest:guest@127.0.0.1:5672/";
-
     public async Task<ScenarioResult> RunAsync()
     {
-        var dll = IdentityDll();
+        var dll = ServiceDll("Identity");
         var database = $"bench_identity_{Guid.NewGuid():N}"[..30];
         var work = Directory.CreateTempSubdirectory("platform-bench-identity-");
         var log = Path.Combine(work.FullName, "identity.log");
@@ -51,12 +44,7 @@ public sealed class IdentityScenario : IScenario
             await CreateDatabaseAsync(database);
             var port = FreePort();
             var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-            var config = WriteConfig(work.FullName, database, port, adminPassword);
-
-            await RunCommandAsync(dll, ["db", "sync", "--config-file", config]);
-            await RunCommandAsync(dll, ["keys", "setup", "--config-file", config]);
-            await RunCommandAsync(dll, ["bootstrap", "--config-file", config]);
-            server = StartServer(dll, config, log);
+            server = await StartAsync(dll, work.FullName, database, port, adminPassword, log);
 
             using var http = new HttpClient(new SocketsHttpHandler
             {
@@ -68,17 +56,17 @@ public sealed class IdentityScenario : IScenario
                 BaseAddress = new Uri($"http://127.0.0.1:{port}"),
                 Timeout = TimeSpan.FromSeconds(30),
             };
-            await WaitReadyAsync(http, server, log);
+            await WaitReadyAsync("identity", http, server, log);
             return await MeasureAsync(http, adminPassword);
         }
         catch
         {
-            PrintLogTail(log);
+            PrintLogTail("identity", log);
             throw;
         }
         finally
         {
-            if (server is not null) await StopAsync(server);
+            if (server is not null) await StopAsync("identity", server);
             await DropDatabaseAsync(database);
             try { work.Delete(recursive: true); }
             catch (IOException e) { Console.Error.WriteLine($"  could not remove {work.FullName}: {e.Message}"); }
@@ -87,9 +75,7 @@ public sealed class IdentityScenario : IScenario
 
     private static async Task<ScenarioResult> MeasureAsync(HttpClient http, string adminPassword)
     {
-        var passwordBody = Encoding.UTF8.GetBytes(
-            """{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"""
-            + JsonSerializer.Serialize(adminPassword) + """}}},"scope":""" + ScopeJson + "}}");
+        var passwordBody = AdminPasswordBody(adminPassword);
         var adminToken = await IssueAsync(http, passwordBody);
         var rescopeBody = Encoding.UTF8.GetBytes(
             """{"auth":{"identity":{"methods":["token"],"token":{"id":""" + JsonSerializer.Serialize(adminToken) + """}},"scope":""" + ScopeJson + "}}");
@@ -179,7 +165,12 @@ public sealed class IdentityScenario : IScenario
         return LatencyStats.From([.. millis], clock.Elapsed.TotalSeconds);
     }
 
-    private static async Task<string> IssueAsync(HttpClient http, byte[] body)
+    /// <summary>A password issue for admin, scoped to the admin project, as the admin openrc asks for it.</summary>
+    internal static byte[] AdminPasswordBody(string adminPassword) => Encoding.UTF8.GetBytes(
+        """{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"""
+        + JsonSerializer.Serialize(adminPassword) + """}}},"scope":""" + ScopeJson + "}}");
+
+    internal static async Task<string> IssueAsync(HttpClient http, byte[] body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v3/auth/tokens") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new("application/json");
@@ -198,12 +189,17 @@ public sealed class IdentityScenario : IScenario
         await Expect(response, HttpStatusCode.OK);
     }
 
-    // The body is read in full either way, as a client would.
-    private static async Task Expect(HttpResponseMessage response, HttpStatusCode status)
+    /// <summary>
+    /// Identity set up as make run sets it up, in <paramref name="dir"/> on the empty <paramref name="database"/>:
+    /// its config, db sync, keys setup and bootstrap; then the server is started (not yet ready).
+    /// </summary>
+    internal static async Task<Process> StartAsync(string dll, string dir, string database, int port, string adminPassword, string log)
     {
-        var body = await response.Content.ReadAsStringAsync();
-        if (response.StatusCode != status)
-            throw new InvalidOperationException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.PathAndQuery} answered {(int)response.StatusCode}: {body[..Math.Min(body.Length, 500)]}");
+        var config = WriteConfig(dir, database, port, adminPassword);
+        await RunCommandAsync("identity", dll, ["db", "sync", "--config-file", config]);
+        await RunCommandAsync("identity", dll, ["keys", "setup", "--config-file", config]);
+        await RunCommandAsync("identity", dll, ["bootstrap", "--config-file", config]);
+        return StartServer("identity", dll, config, log);
     }
 
     private static string WriteConfig(string dir, string database, int port, string adminPassword)
@@ -238,142 +234,6 @@ public sealed class IdentityScenario : IScenario
         return path;
     }
 
-    // The build of services/Identity in this bench's configuration (the ProjectReference builds it).
-    private static string IdentityDll()
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = output.Name;
-        var configuration = output.Parent!.Name;
-        var root = output;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Platform.sln"))) root = root.Parent;
-        if (root is null) throw new InvalidOperationException($"no Platform.sln above {AppContext.BaseDirectory}");
-        var dll = Path.Combine(root.FullName, "services", "Identity", "bin", configuration, framework, "Identity.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("identity is not built; run make bench", dll);
-    }
-
-    // Below 32768, out of the kernel's ephemeral range, so no outgoing connection can take it meanwhile.
-    private static int FreePort()
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var port = Random.Shared.Next(20_000, 32_768);
-            try
-            {
-                using var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken: try another.
-            }
-        }
-        throw new InvalidOperationException("found no free port below 32768");
-    }
-
-    private static ProcessStartInfo Dotnet(IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        // The config file alone decides: a PLATFORM_* or ASPNETCORE_URLS variable left in this
-        // shell would otherwise override it (environment beats file).
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("PLATFORM_", StringComparison.Ordinal) || k is "ASPNETCORE_URLS" or "DOTNET_URLS").ToList())
-            psi.Environment.Remove(key);
-        return psi;
-    }
-
-    private static async Task RunCommandAsync(string dll, string[] args)
-    {
-        var psi = Dotnet([dll, .. args]);
-        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(CommandDeadline);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"identity {string.Join(' ', args.TakeWhile(a => a != "--config-file"))} did not finish in {CommandDeadline.TotalSeconds:F0} s");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException(
-                $"identity {string.Join(' ', args.TakeWhile(a => a != "--config-file"))} exited {process.ExitCode}:\n{await stdout}\n{await stderr}");
-    }
-
-    private static Process StartServer(string dll, string config, string log)
-    {
-        // Through sh only to send its output to a file; exec keeps the pid the server's own.
-        var psi = Dotnet(["-c", "exec dotnet \"$0\" --config-file \"$1\" >> \"$2\" 2>&1", dll, config, log]);
-        psi.FileName = "/bin/sh";
-        psi.RedirectStandardInput = true;
-        return Process.Start(psi) ?? throw new InvalidOperationException("identity did not start");
-    }
-
-    private static async Task WaitReadyAsync(HttpClient http, Process server, string log)
-    {
-        var deadline = Stopwatch.StartNew();
-        var last = "no answer yet";
-        while (deadline.Elapsed < ReadyDeadline)
-        {
-            if (server.HasExited) throw new InvalidOperationException($"identity exited with {server.ExitCode} before it was ready; see {log}");
-            try
-            {
-                using var response = await http.GetAsync("/readyz");
-                if (response.IsSuccessStatusCode)
-                {
-                    Console.WriteLine($"  identity ready after {deadline.Elapsed.TotalSeconds:F1} s");
-                    return;
-                }
-                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (HttpRequestException e)
-            {
-                last = e.Message;
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"identity was not ready within {ReadyDeadline.TotalSeconds:F0} s; last /readyz: {last}");
-    }
-
-    // SIGTERM first, so it shuts down as under systemd or Kubernetes; a kill if it hangs.
-    private static async Task StopAsync(Process server)
-    {
-        try
-        {
-            if (!server.HasExited)
-            {
-                using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                    await kill.WaitForExitAsync();
-                using var grace = new CancellationTokenSource(StopGrace);
-                try
-                {
-                    await server.WaitForExitAsync(grace.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    Console.Error.WriteLine($"  identity did not stop within {StopGrace.TotalSeconds:F0} s of SIGTERM; killing it");
-                    server.Kill(entireProcessTree: true);
-                    await server.WaitForExitAsync();
-                }
-            }
-        }
-        finally
-        {
-            server.Dispose();
-        }
-    }
-
-    private static void PrintLogTail(string log)
-    {
-        if (!File.Exists(log)) return;
-        Console.Error.WriteLine($"  last lines of the identity log ({log}):");
-        foreach (var line in File.ReadLines(log).TakeLast(20)) Console.Error.WriteLine("    " + line);
-    }
-
     // Questions counts every command a client sends (resets included); Com_* split some out.
     private static async Task<long[]> ServerCountersAsync()
     {
@@ -386,28 +246,5 @@ public sealed class IdentityScenario : IScenario
             while (await reader.ReadAsync())
                 values[reader.GetString(0)] = long.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture);
         return [.. names.Select(n => values.GetValueOrDefault(n))];
-    }
-
-    private static async Task CreateDatabaseAsync(string database)
-    {
-        await using var c = new MySqlConnection(MySql);
-        await c.OpenAsync();
-        await using var command = new MySqlCommand($"CREATE DATABASE `{database}`", c);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task DropDatabaseAsync(string database)
-    {
-        try
-        {
-            await using var c = new MySqlConnection(MySql);
-            await c.OpenAsync();
-            await using var command = new MySqlCommand($"DROP DATABASE IF EXISTS `{database}`", c);
-            await command.ExecuteNonQueryAsync();
-        }
-        catch (MySqlException e)
-        {
-            Console.Error.WriteLine($"  could not drop database {database}: {e.Message}");
-        }
     }
 }

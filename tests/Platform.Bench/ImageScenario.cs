@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+using MySqlConnector;
+using static Platform.Bench.ServiceProcesses;
+
+namespace Platform.Bench;
+
+/// <summary>
+/// Image data through the image service as a real process over HTTP, against the disk it lands
+/// on: a 1 GiB upload (which ends with the store's fsync) and a cold download, each as a share of
+/// raw writes and reads of the same size measured in the same run in the store's directory; and
+/// the process's peak memory before and after a 2 GiB upload and download, since the data path
+/// is meant to stream in constant memory. Identity runs beside it, set up as its own scenario
+/// sets it up, to issue the admin token and publish its keys.
+/// </summary>
+public sealed class ImageScenario : IScenario
+{
+    private const int BlockSize = 4 * 1024 * 1024;
+    private const long GiB = 1024L * 1024 * 1024;
+    private const double Mib = 1024 * 1024;
+    private const double Aim = 0.70;
+    private const int PosixFadviseDontNeed = 4;
+
+    private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(10);
+
+    public string Name => "image";
+    public string Description =>
+        "the image service as a process over HTTP: 1 GiB upload and cold download against raw disk writes and reads; peak memory over a 2 GiB image";
+
+    public async Task<ScenarioResult> RunAsync()
+    {
+        var identityDll = ServiceDll("Identity");
+        var imageDll = ServiceDll("Image");
+        var identityDatabase = $"bench_identity_{Guid.NewGuid():N}"[..30];
+        var imageDatabase = $"bench_image_{Guid.NewGuid():N}"[..30];
+        // On the repository's filesystem, not /tmp, which may be memory.
+        var work = Directory.CreateDirectory(Path.Combine(RepositoryRoot(), ".platform", "bench", $"tmp-image-{Guid.NewGuid():N}"));
+        var identityLog = Path.Combine(work.FullName, "identity.log");
+        var imageLog = Path.Combine(work.FullName, "image.log");
+        var store = Path.Combine(work.FullName, "store");
+        var rawFile = Path.Combine(store, "raw-disk-test.bin");
+        Process? identity = null;
+        Process? image = null;
+        try
+        {
+            await CreateDatabaseAsync(identityDatabase);
+            await CreateDatabaseAsync(imageDatabase);
+            var identityPort = FreePort();
+            var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+            var identityWork = Directory.CreateDirectory(Path.Combine(work.FullName, "identity")).FullName;
+            identity = await IdentityScenario.StartAsync(identityDll, identityWork, identityDatabase, identityPort, adminPassword, identityLog);
+            using var identityHttp = Client(identityPort, TimeSpan.FromSeconds(30));
+            await WaitReadyAsync("identity", identityHttp, identity, identityLog);
+
+            var imagePort = FreePort();
+            var config = WriteConfig(work.FullName, imageDatabase, imagePort, identityPort, store);
+            await RunCommandAsync("image", imageDll, ["db", "sync", "--config-file", config]);
+            image = StartServer("image", imageDll, config, imageLog);
+            using var imageHttp = Client(imagePort, TransferTimeout);
+            await WaitReadyAsync("image", imageHttp, image, imageLog);
+
+            var token = await IdentityScenario.IssueAsync(identityHttp, IdentityScenario.AdminPasswordBody(adminPassword));
+            imageHttp.DefaultRequestHeaders.Add("X-Auth-Token", token);
+            return await MeasureAsync(imageHttp, image.Id, store, rawFile);
+        }
+        catch
+        {
+            PrintLogTail("identity", identityLog);
+            PrintLogTail("image", imageLog);
+            throw;
+        }
+        finally
+        {
+            if (image is not null) await StopAsync("image", image);
+            if (identity is not null) await StopAsync("identity", identity);
+            await DropDatabaseAsync(imageDatabase);
+            await DropDatabaseAsync(identityDatabase);
+            try { if (File.Exists(rawFile)) File.Delete(rawFile); }
+            catch (IOException e) { Console.Error.WriteLine($"  could not remove {rawFile}: {e.Message}"); }
+            try { work.Delete(recursive: true); }
+            catch (IOException e) { Console.Error.WriteLine($"  could not remove {work.FullName}: {e.Message}"); }
+        }
+    }
+
+    private static HttpClient Client(int port, TimeSpan timeout) => new(new SocketsHttpHandler { UseProxy = false })
+    {
+        BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+        Timeout = timeout,
+    };
+
+    private static async Task<ScenarioResult> MeasureAsync(HttpClient http, int imagePid, string store, string rawFile)
+    {
+        // One block of random bytes, written over and over: nothing along the way can compress it.
+        var block = RandomNumberGenerator.GetBytes(BlockSize);
+        var readBuffer = new byte[BlockSize];
+
+        var rawWrite = WriteRaw(rawFile, block, GiB);
+        DropFromPageCache(rawFile, "raw test file");
+        var rawRead = ReadRaw(rawFile, readBuffer, GiB);
+        File.Delete(rawFile);
+
+        var before = ProcessMemory.Read(imagePid);
+        Console.WriteLine($"  image process ready and idle: RSS {before.RssMib:F1} MiB, peak RSS {before.PeakMib:F1} MiB");
+
+        var first = await TransferAsync(http, store, block, readBuffer, GiB);
+        var second = await TransferAsync(http, store, block, readBuffer, 2 * GiB);
+        var after = ProcessMemory.Read(imagePid);
+        await DeleteImageAsync(http, first.Id);
+        await DeleteImageAsync(http, second.Id);
+
+        var uploadRatio = first.UploadMibPerSecond / rawWrite;
+        var downloadRatio = first.DownloadMibPerSecond / rawRead;
+        PrintRate("raw disk write (fsync)", rawWrite, null);
+        PrintRate("image upload", first.UploadMibPerSecond, uploadRatio);
+        PrintRate("raw disk read (cold)", rawRead, null);
+        PrintRate("image download (cold)", first.DownloadMibPerSecond, downloadRatio);
+        Console.WriteLine($"  2 GiB image: upload {second.UploadMibPerSecond:F1} MiB/s, download (cold) {second.DownloadMibPerSecond:F1} MiB/s");
+        Console.WriteLine($"  image process peak RSS: {before.PeakMib:F1} MiB before, {after.PeakMib:F1} MiB after a 2 GiB upload and download "
+            + $"({after.PeakMib - before.PeakMib:+0.0;-0.0} MiB); RSS now {after.RssMib:F1} MiB");
+
+        return new ScenarioResult("image",
+        [
+            new("disk.write_mib_s", "MiB/s", rawWrite),
+            new("image.upload_mib_s", "MiB/s", first.UploadMibPerSecond),
+            new("image.upload_ratio", "1", uploadRatio),
+            new("disk.read_mib_s", "MiB/s", rawRead),
+            new("image.download_mib_s", "MiB/s", first.DownloadMibPerSecond),
+            new("image.download_ratio", "1", downloadRatio),
+            new("image.upload_2gib_mib_s", "MiB/s", second.UploadMibPerSecond),
+            new("image.download_2gib_mib_s", "MiB/s", second.DownloadMibPerSecond),
+            new("image.rss_before_mib", "MiB", before.RssMib),
+            new("image.peak_rss_before_mib", "MiB", before.PeakMib),
+            new("image.peak_rss_after_mib", "MiB", after.PeakMib),
+            new("image.rss_after_mib", "MiB", after.RssMib),
+        ]);
+    }
+
+    private static void PrintRate(string what, double mibPerSecond, double? ratio)
+    {
+        var share = ratio is { } r ? $"   {r * 100,3:F0}% of raw   aim >= {Aim * 100:F0}%: {(r >= Aim ? "met" : "NOT met")}" : "";
+        Console.WriteLine($"  {what,-26}{mibPerSecond,9:F1} MiB/s{share}");
+    }
+
+    // The write ends with fsync, as the store's does: the figure is the disk's, not the page cache's.
+    private static double WriteRaw(string path, byte[] block, long size)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+        {
+            for (long written = 0; written < size; written += block.Length) file.Write(block, 0, (int)Math.Min(block.Length, size - written));
+            file.Flush(flushToDisk: true);
+        }
+        return size / Mib / clock.Elapsed.TotalSeconds;
+    }
+
+    private static double ReadRaw(string path, byte[] buffer, long size)
+    {
+        var clock = Stopwatch.StartNew();
+        long total = 0;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan))
+        {
+            int read;
+            while ((read = file.Read(buffer, 0, buffer.Length)) > 0) total += read;
+        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        return total == size ? total / Mib / seconds : throw new InvalidOperationException($"read {total} bytes back from {path}, wrote {size}");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int posix_fadvise(int fd, long offset, long len, int advice);
+
+    /// <summary>
+    /// Makes the next read of <paramref name="path"/> come from the disk: its pages are written
+    /// out (fsync), then dropped from the page cache. Says whether that worked, since a read
+    /// served from memory would make the figure meaningless.
+    /// </summary>
+    private static void DropFromPageCache(string path, string what)
+    {
+        using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        RandomAccess.FlushToDisk(handle);
+        // posix_fadvise returns the error number itself rather than setting errno.
+        var error = posix_fadvise((int)handle.DangerousGetHandle(), 0, 0, PosixFadviseDontNeed);
+        Console.WriteLine(error == 0
+            ? $"  {what}: dropped from the page cache (posix_fadvise DONTNEED succeeded)"
+            : $"  {what}: posix_fadvise DONTNEED failed with error {error}; the read that follows may be served from memory");
+    }
+
+    private sealed record Transfer(string Id, double UploadMibPerSecond, double DownloadMibPerSecond);
+
+    private static async Task<Transfer> TransferAsync(HttpClient http, string store, byte[] block, byte[] readBuffer, long size)
+    {
+        var id = await CreateImageAsync(http);
+        var (upload, md5) = await UploadAsync(http, id, block, size);
+        DropFromPageCache(Path.Combine(store, id), $"image {id} in the store");
+        var download = await DownloadAsync(http, id, readBuffer, size, md5);
+        return new Transfer(id, upload, download);
+    }
+
+    private static async Task<string> CreateImageAsync(HttpClient http)
+    {
+        using var content = new StringContent("""{"name":"bench","disk_format":"raw","container_format":"bare"}""", Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("/v2/images", content);
+        using var image = JsonDocument.Parse(await Expect(response, HttpStatusCode.Created));
+        return image.RootElement.GetProperty("id").GetString() ?? throw new InvalidOperationException("POST /v2/images answered an image without an id");
+    }
+
+    // Timed from the request to the 204, which the server sends after its fsync and rename.
+    private static async Task<(double MibPerSecond, string Md5)> UploadAsync(HttpClient http, string id, byte[] block, long size)
+    {
+        using var body = new RepeatedBlockContent(block, size);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        body.Headers.ContentLength = size;
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/v2/images/{id}/file") { Content = body };
+        var clock = Stopwatch.StartNew();
+        using var response = await http.SendAsync(request);
+        await Expect(response, HttpStatusCode.NoContent);
+        var seconds = clock.Elapsed.TotalSeconds;
+        return (size / Mib / seconds, body.Md5 ?? throw new InvalidOperationException("the upload body was never sent"));
+    }
+
+    // The body is read into one reusable buffer and dropped, as a client streaming to disk would.
+    private static async Task<double> DownloadAsync(HttpClient http, string id, byte[] buffer, long size, string md5)
+    {
+        var clock = Stopwatch.StartNew();
+        using var response = await http.GetAsync($"/v2/images/{id}/file", HttpCompletionOption.ResponseHeadersRead);
+        if (response.StatusCode != HttpStatusCode.OK) await Expect(response, HttpStatusCode.OK);
+        long total = 0;
+        await using (var stream = await response.Content.ReadAsStreamAsync())
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0) total += read;
+        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (total != size) throw new InvalidOperationException($"GET /v2/images/{id}/file gave {total} bytes; {size} were uploaded");
+        // glance sends the hex digest, which the typed ContentMD5 (base64) would misread.
+        var sent = response.Content.Headers.NonValidated.TryGetValues("Content-MD5", out var values) ? values.ToString() : null;
+        if (sent != md5) throw new InvalidOperationException($"GET /v2/images/{id}/file: Content-MD5 {sent ?? "(none)"}, but the upload's MD5 was {md5}");
+        return total / Mib / seconds;
+    }
+
+    private static async Task DeleteImageAsync(HttpClient http, string id)
+    {
+        using var response = await http.DeleteAsync($"/v2/images/{id}");
+        await Expect(response, HttpStatusCode.NoContent);
+    }
+
+    private static string WriteConfig(string dir, string database, int port, int identityPort, string store)
+    {
+        var connection = new MySqlConnectionStringBuilder(MySql) { Database = database }.ConnectionString;
+        var path = Path.Combine(dir, "image.conf");
+        var text = new StringBuilder()
+            .AppendLine("host = bench-image")
+            .AppendLine().AppendLine("[api]").AppendLine($"listen = http://127.0.0.1:{port}")
+            .AppendLine().AppendLine("[database]").AppendLine($"connection = {connection}")
+            .AppendLine().AppendLine("[messaging]").AppendLine($"transport_url = {BrokerUrl}")
+            // Enough to fetch identity's token keys from /v3/auth/jwks.
+            .AppendLine().AppendLine("[keystone_authtoken]").AppendLine($"auth_url = http://127.0.0.1:{identityPort}")
+            .AppendLine().AppendLine("[glance_store]").AppendLine($"filesystem_store_datadir = {store}");
+        File.WriteAllText(path, text.ToString());
+        // It holds the database account.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return path;
+    }
+
+    /// <summary>
+    /// A body of <c>size</c> bytes made by repeating one block, so a large upload never sits in
+    /// memory; its MD5 is computed as it is sent, each block hashed while it is being written.
+    /// </summary>
+    private sealed class RepeatedBlockContent(byte[] block, long size) : HttpContent
+    {
+        public string? Md5 { get; private set; }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+            for (long sent = 0; sent < size;)
+            {
+                var chunk = block.AsMemory(0, (int)Math.Min(block.Length, size - sent));
+                await Task.WhenAll(Task.Run(() => md5.AppendData(chunk.Span), cancellationToken), stream.WriteAsync(chunk, cancellationToken).AsTask());
+                sent += chunk.Length;
+            }
+            Md5 = Convert.ToHexStringLower(md5.GetHashAndReset());
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = size;
+            return true;
+        }
+    }
+
+    /// <summary>A process's resident memory now and at its peak, from <c>/proc/{pid}/status</c>.</summary>
+    private sealed record ProcessMemory(double RssMib, double PeakMib)
+    {
+        public static ProcessMemory Read(int pid)
+        {
+            var kib = File.ReadLines($"/proc/{pid}/status")
+                .Select(line => line.Split(':', 2))
+                .Where(parts => parts.Length == 2 && parts[0] is "VmRSS" or "VmHWM")
+                .ToDictionary(parts => parts[0], parts => long.Parse(parts[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
+            return kib.TryGetValue("VmRSS", out var rss) && kib.TryGetValue("VmHWM", out var peak)
+                ? new ProcessMemory(rss / 1024.0, peak / 1024.0)
+                : throw new InvalidOperationException($"/proc/{pid}/status has no VmRSS or VmHWM");
+        }
+    }
+}
