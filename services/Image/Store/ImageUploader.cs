@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 
 namespace Image.Store;
@@ -29,7 +28,10 @@ public static class ImageUploader
     {
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
-        byte[][] buffers = [ArrayPool<byte>.Shared.Rent(ChunkSize), ArrayPool<byte>.Shared.Rent(ChunkSize)];
+        // Aligned, so the store can hand them to the disk directly.
+        using var first = new AlignedBuffer(ChunkSize);
+        using var second = new AlignedBuffer(ChunkSize);
+        Memory<byte>[] buffers = [first.Memory, second.Memory];
         var pending = Task.CompletedTask;
         long total = 0;
         var lastBeat = Environment.TickCount64;
@@ -43,7 +45,7 @@ public static class ImageUploader
                 if (limit is { } max && total > max) throw new UploadTooLargeException(max);
                 await pending;
                 if (filled == 0) break;
-                var chunk = buffer.AsMemory(0, filled);
+                var chunk = buffer[..filled];
                 pending = Task.WhenAll(
                     Task.Run(() => md5.AppendData(chunk.Span), cancellationToken),
                     Task.Run(() => sha512.AppendData(chunk.Span), cancellationToken),
@@ -59,23 +61,21 @@ public static class ImageUploader
         }
         finally
         {
-            // Never hand a buffer back while a hash or write may still read it.
+            // Never free a buffer while a hash or write may still read it.
             try { await pending; } catch { /* the first failure is already on its way out */ }
-            ArrayPool<byte>.Shared.Return(buffers[0]);
-            ArrayPool<byte>.Shared.Return(buffers[1]);
         }
         return new UploadedData(total, Convert.ToHexStringLower(md5.GetHashAndReset()), Convert.ToHexStringLower(sha512.GetHashAndReset()));
     }
 
     // Reads until the chunk is full or the body ends; a body that breaks off is the client's doing.
-    private static async Task<int> FillAsync(Stream body, byte[] buffer, CancellationToken cancellationToken)
+    private static async Task<int> FillAsync(Stream body, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var filled = 0;
         try
         {
             while (filled < ChunkSize)
             {
-                var read = await body.ReadAsync(buffer.AsMemory(filled, ChunkSize - filled), cancellationToken);
+                var read = await body.ReadAsync(buffer[filled..], cancellationToken);
                 if (read == 0) break;
                 filled += read;
             }
