@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -121,10 +122,15 @@ public sealed class ImageScenario : IScenario
 
         var uploadRatio = first.UploadMibPerSecond / rawWrite;
         var downloadRatio = first.DownloadMibPerSecond / rawRead;
+        // What this machine can move between two processes' sockets at all, without HTTP or a
+        // disk: any HTTP transfer here is bounded by it, whatever the disk can do.
+        var loopback = await LoopbackAsync(block, GiB);
+
         PrintRate("raw disk write (fsync)", rawWrite, null);
         PrintRate("image upload", first.UploadMibPerSecond, uploadRatio);
         PrintRate("raw disk read (cold)", rawRead, null);
         PrintRate("image download (cold)", first.DownloadMibPerSecond, downloadRatio);
+        Console.WriteLine($"  loopback TCP, no HTTP, no disk {loopback,7:F1} MiB/s   (upload {first.UploadMibPerSecond / loopback * 100:F0}%, download {first.DownloadMibPerSecond / loopback * 100:F0}% of it)");
         Console.WriteLine($"  2 GiB image: upload {second.UploadMibPerSecond:F1} MiB/s, download (cold) {second.DownloadMibPerSecond:F1} MiB/s");
         Console.WriteLine($"  image process peak RSS: {before.PeakMib:F1} MiB before, {after.PeakMib:F1} MiB after a 2 GiB upload and download "
             + $"({after.PeakMib - before.PeakMib:+0.0;-0.0} MiB); RSS now {after.RssMib:F1} MiB");
@@ -137,6 +143,7 @@ public sealed class ImageScenario : IScenario
             new("disk.read_mib_s", "MiB/s", rawRead),
             new("image.download_mib_s", "MiB/s", first.DownloadMibPerSecond),
             new("image.download_ratio", "1", downloadRatio),
+            new("loopback.tcp_mib_s", "MiB/s", loopback),
             new("image.upload_2gib_mib_s", "MiB/s", second.UploadMibPerSecond),
             new("image.download_2gib_mib_s", "MiB/s", second.DownloadMibPerSecond),
             new("image.rss_before_mib", "MiB", before.RssMib),
@@ -161,6 +168,33 @@ public sealed class ImageScenario : IScenario
             for (long written = 0; written < size; written += block.Length) file.Write(block, 0, (int)Math.Min(block.Length, size - written));
             file.Flush(flushToDisk: true);
         }
+        return size / Mib / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>1 GiB from one socket to another over 127.0.0.1, in 4 MiB writes and reads.</summary>
+    private static async Task<double> LoopbackAsync(byte[] block, long size)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var sender = new TcpClient();
+        await sender.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var receiver = await listener.AcceptTcpClientAsync();
+        var clock = Stopwatch.StartNew();
+        var send = Task.Run(async () =>
+        {
+            var stream = sender.GetStream();
+            for (long sent = 0; sent < size; sent += block.Length) await stream.WriteAsync(block.AsMemory(0, (int)Math.Min(block.Length, size - sent)));
+        });
+        var buffer = new byte[block.Length];
+        var input = receiver.GetStream();
+        long received = 0;
+        while (received < size)
+        {
+            var read = await input.ReadAsync(buffer);
+            if (read == 0) throw new InvalidOperationException($"loopback: the sender stopped after {received} bytes");
+            received += read;
+        }
+        await send;
         return size / Mib / clock.Elapsed.TotalSeconds;
     }
 
