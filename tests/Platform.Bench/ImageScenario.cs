@@ -110,8 +110,8 @@ public sealed class ImageScenario : IScenario
         var before = ProcessMemory.Read(imagePid);
         Console.WriteLine($"  image process ready and idle: RSS {before.RssMib:F1} MiB, peak RSS {before.PeakMib:F1} MiB");
 
-        // A small round first, so the figures below are not the JIT's first pass over the data path.
-        var warmup = await TransferAsync(http, store, block, readBuffer, 64L * 1024 * 1024, quiet: true);
+        // A 256 MiB round first, so the figures below are not the JIT's first pass over the data path.
+        var warmup = await TransferAsync(http, store, block, readBuffer, 256L * 1024 * 1024, quiet: true);
         await DeleteImageAsync(http, warmup.Id);
 
         var first = await TransferAsync(http, store, block, readBuffer, GiB);

@@ -91,14 +91,15 @@ public sealed class FilesystemStore : IImageDataStore
             return RandomAccess.WriteAsync(handle, data, offset, cancellationToken);
         }
 
-        public Task<string> CommitAsync(CancellationToken cancellationToken)
+        public async Task<string> CommitAsync(CancellationToken cancellationToken)
         {
-            RandomAccess.FlushToDisk(buffered);
+            // fsync blocks for as long as the disk takes: never on a socket thread.
+            await Task.Run(() => RandomAccess.FlushToDisk(buffered), cancellationToken);
             direct?.Dispose();
             buffered.Dispose();
             File.Move(partial, final, overwrite: true);
             committed = true;
-            return Task.FromResult("file://" + final);
+            return "file://" + final;
         }
 
         public ValueTask DisposeAsync()
