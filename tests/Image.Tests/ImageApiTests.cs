@@ -351,6 +351,54 @@ public sealed class ImageApiTests(MySqlFixture mysql, RabbitMqFixture rabbit) : 
         Assert.Equal([4, 2], await response.Content.ReadAsByteArrayAsync());
     }
 
+    /// <summary>The catalog of a service that calls image: its endpoint, and that service's own token.</summary>
+    private sealed class CallerCatalog(Uri image, string serviceToken) : Platform.Catalog.IServiceCatalog
+    {
+        public Task<Uri> GetEndpointAsync(string serviceType, string? @interface = null, string? region = null, CancellationToken ct = default) =>
+            serviceType == Contracts.ImageClient.ServiceType ? Task.FromResult(image) : throw new Platform.Catalog.EndpointNotFoundException(serviceType, "internal", null);
+
+        public Task<string> GetTokenAsync(CancellationToken ct = default) => Task.FromResult(serviceToken);
+
+        public void InvalidateToken(string token) { }
+    }
+
+    [Fact]
+    public async Task The_typed_client_reads_metadata_and_data_for_a_user_whose_token_has_expired()
+    {
+        var id = await CreateAsync(a, """{"name":"for-compute","disk_format":"qcow2","container_format":"bare","min_ram":64,"hw_disk_bus":"virtio"}""");
+        var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 5);
+        Assert.Equal(HttpStatusCode.NoContent, await UploadAsync(id, a, data));
+        var privateOfB = await CreateAsync(b, """{"name":"not-yours","visibility":"private"}""");
+
+        using var client = new HttpClient();
+        var images = new Contracts.ImageClient(client, new CallerCatalog(address, tokens.Issue("service", "service", "admin")));
+        // A build that outlived the user's token: the service token carries it.
+        Platform.Context.RequestContextAccessor.Current = new Platform.Context.RequestContext
+        {
+            AuthToken = tokens.Issue("project-a", DateTimeOffset.UtcNow.AddMinutes(-30), "member", "reader"),
+        };
+        try
+        {
+            var info = await images.GetImageAsync(id);
+            Assert.Equal("active", info.Status);
+            Assert.Equal(64, info.MinRam);
+            Assert.Equal("qcow2", info.DiskFormat);
+            Assert.Equal("virtio", info.Properties["hw_disk_bus"].GetString());
+            await using (var stream = await images.OpenDataAsync(id))
+            {
+                using var copy = new MemoryStream();
+                await stream.CopyToAsync(copy);
+                Assert.Equal(data, copy.ToArray());
+            }
+            // Still the user's view: another project's private image does not exist for it.
+            await Assert.ThrowsAsync<Contracts.ImageNotFoundException>(() => images.GetImageAsync(privateOfB));
+        }
+        finally
+        {
+            Platform.Context.RequestContextAccessor.Current = null;
+        }
+    }
+
     [Fact]
     public async Task Versions_and_schemas_answer_as_glance_s_do()
     {
