@@ -50,4 +50,16 @@ public sealed class ImageQuotaTests(MySqlFixture mysql, RabbitMqFixture rabbit) 
         // Another project has its own count.
         Assert.Equal(HttpStatusCode.Created, await CreateAsync(http, tokens.Issue("project-other", "member", "reader")));
     }
+
+    [Fact]
+    public async Task Creates_racing_for_the_last_places_never_pass_the_count()
+    {
+        using var http = factory.CreateClient();
+        var racing = tokens.Issue("project-racing", "member", "reader");
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => CreateAsync(http, racing)));
+        Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.All(statuses.Where(s => s != HttpStatusCode.Created), s => Assert.Equal(HttpStatusCode.RequestEntityTooLarge, s));
+        await using var c = new MySqlConnection(factory.Database);
+        Assert.Equal(2, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM images WHERE owner = 'project-racing'"));
+    }
 }

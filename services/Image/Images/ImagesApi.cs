@@ -28,7 +28,7 @@ public static class ImagesApi
     }
 
     private static async Task<IResult> CreateAsync(HttpRequest request, IDbConnectionFactory db, ImageAuthz authz, ImageChanges changes,
-        ImageStore images, ImageQuota quota, TimeProvider time)
+        ImageQuota quota, TimeProvider time)
     {
         var body = await GlanceBody.ReadObjectAsync(request, "image");
         var caller = ImageAuthz.Caller;
@@ -52,22 +52,41 @@ public static class ImagesApi
         if (image.Owner != caller.ProjectId && !authz.IsAdmin) throw ApiException.Forbidden("You are not permitted to create images owned by another project.");
         EnforceVisibility(authz, image, null);
 
-        if (quota.ImageCountTotal >= 0 && image.Owner is not null && (await images.UsageAsync(image.Owner)).Count + 1 > quota.ImageCountTotal)
-            throw new ApiException(System.Net.HttpStatusCode.RequestEntityTooLarge,
-                $"Quota exceeded: the project may have at most {quota.ImageCountTotal} images (image_count_total).");
+        // Two creates for one project lock the same gap and one may be chosen as a deadlock
+        // victim: it simply tries again, and then sees the other's row.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await InsertWithinQuotaAsync(db, image, quota);
+                break;
+            }
+            catch (MySqlConnector.MySqlException e) when (e.ErrorCode == MySqlConnector.MySqlErrorCode.LockDeadlock && attempt < 5)
+            {
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt));
+            }
+        }
+        return new LocationResult(Results.Json(ImageView.Build(image), statusCode: StatusCodes.Status201Created), $"/v2/images/{id}");
+    }
 
+    private static async Task InsertWithinQuotaAsync(IDbConnectionFactory db, Image image, ImageQuota quota)
+    {
         await using var c = await db.OpenAsync();
         await using var tx = await c.BeginTransactionAsync();
+        // Counted with the owner's rows locked, so two creates at once cannot both take the last place.
+        if (quota.ImageCountTotal >= 0 && image.Owner is not null
+            && await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM images WHERE owner = @owner FOR UPDATE", new { owner = image.Owner }, tx) + 1 > quota.ImageCountTotal)
+            throw new ApiException(System.Net.HttpStatusCode.RequestEntityTooLarge,
+                $"Quota exceeded: the project may have at most {quota.ImageCountTotal} images (image_count_total).");
         try
         {
             await ImageStore.InsertAsync(tx, image);
         }
         catch (MySqlConnector.MySqlException e) when (e.IsDuplicateKey())
         {
-            throw ApiException.Conflict($"Image with identifier {id} already exists!");
+            throw ApiException.Conflict($"Image with identifier {image.Id} already exists!");
         }
         await tx.CommitAsync();
-        return new LocationResult(Results.Json(ImageView.Build(image), statusCode: StatusCodes.Status201Created), $"/v2/images/{id}");
     }
 
     /// <summary>Only an admin publishes; the owner's members may make an image community.</summary>
