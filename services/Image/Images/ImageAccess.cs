@@ -17,11 +17,17 @@ public sealed class ImageAccess(ImageStore images, ImageAuthz authz, IDbConnecti
     {
         if (!Guid.TryParseExact(id, "D", out _)) throw NotFound(id);
         var image = await images.GetAsync(id) ?? throw NotFound(id);
+        await EnsureVisibleAsync(image, rule);
+        return image;
+    }
+
+    /// <summary>As <see cref="FindVisibleAsync"/> for an image already read (under a lock, say).</summary>
+    public async Task EnsureVisibleAsync(Image image, string rule)
+    {
         var member = await IsMemberAsync(image);
-        if (!authz.CanSee(image, member)) throw NotFound(id);
+        if (!authz.CanSee(image, member)) throw NotFound(image.Id);
         // The caller's project is the target's member_id when the image is shared with it.
         authz.Enforce(rule, ImageAuthz.Target(image, member ? ImageAuthz.Caller.ProjectId : null));
-        return image;
     }
 
     private async Task<bool> IsMemberAsync(Image image)

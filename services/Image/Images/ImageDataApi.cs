@@ -41,7 +41,7 @@ public static class ImageDataApi
         long? remaining = null;
         if (quota.ImageSizeTotalBytes >= 0 && image.Owner is not null)
         {
-            remaining = Math.Max(0, quota.ImageSizeTotalBytes - (await access.Images.UsageAsync(image.Owner)).Bytes);
+            remaining = Math.Max(0, quota.ImageSizeTotalBytes - await access.Images.StoredBytesAsync(image.Owner));
             // Refused before a byte is written when the client says how much is coming.
             if (length > remaining) throw QuotaExceeded(quota);
         }

@@ -78,12 +78,10 @@ public sealed class ImageStore(IDbConnectionFactory db)
         return await c.ExecuteAsync("UPDATE images SET status = @to, updated_at = UTC_TIMESTAMP(6) WHERE id = @id AND status = @from", new { id, from, to }) == 1;
     }
 
-    /// <summary>Images a project owns and the bytes they hold, for its quota.</summary>
-    public async Task<(long Count, long Bytes)> UsageAsync(string owner)
+    /// <summary>The bytes a project's images hold (uploads under way count at their announced size), for its quota.</summary>
+    public async Task<long> StoredBytesAsync(string owner)
     {
         await using var c = await db.OpenAsync();
-        var row = await c.QuerySingleAsync<(long Count, decimal? Bytes)>(
-            "SELECT COUNT(*), SUM(COALESCE(size, 0)) FROM images WHERE owner = @owner", new { owner });
-        return (row.Count, (long)(row.Bytes ?? 0));
+        return (long)(await c.ExecuteScalarAsync<decimal?>("SELECT SUM(COALESCE(size, 0)) FROM images WHERE owner = @owner", new { owner }) ?? 0);
     }
 }

@@ -23,8 +23,8 @@ public static class ImagesApi
         v2.MapDelete("/images/{id}", DeleteAsync);
         v2.MapPut("/images/{id}/tags/{tag}", AddTagAsync);
         v2.MapDelete("/images/{id}/tags/{tag}", RemoveTagAsync);
-        v2.MapPost("/images/{id}/actions/deactivate", (string id, ImageAccess access, IDbConnectionFactory db) => SetActivationAsync(id, access, db, deactivate: true));
-        v2.MapPost("/images/{id}/actions/reactivate", (string id, ImageAccess access, IDbConnectionFactory db) => SetActivationAsync(id, access, db, deactivate: false));
+        v2.MapPost("/images/{id}/actions/deactivate", (string id, ImageAccess access) => SetActivationAsync(id, access, deactivate: true));
+        v2.MapPost("/images/{id}/actions/reactivate", (string id, ImageAccess access) => SetActivationAsync(id, access, deactivate: false));
     }
 
     private static async Task<IResult> CreateAsync(HttpRequest request, IDbConnectionFactory db, ImageAuthz authz, ImageChanges changes,
@@ -113,10 +113,11 @@ public static class ImagesApi
         if (await GlanceBody.ReadAsync(request) is not JsonArray ops)
             throw ApiException.BadRequest("Request body must be a JSON array of operation objects.");
 
-        await access.FindVisibleAsync(id, "get_image");
         await using var c = await db.OpenAsync();
         await using var tx = await c.BeginTransactionAsync();
-        var before = await access.Images.GetAsync(id, c, tx, forUpdate: true) ?? throw ImageAccess.NotFound(id);
+        // Read once, locked: what is checked is what is changed.
+        var before = Guid.TryParseExact(id, "D", out _) ? await access.Images.GetAsync(id, c, tx, forUpdate: true) : null;
+        await access.EnsureVisibleAsync(before ?? throw ImageAccess.NotFound(id), "get_image");
         authz.Enforce("modify_image", ImageAuthz.Target(before));
         var image = before;
         foreach (var node in ops)
@@ -202,7 +203,7 @@ public static class ImagesApi
         return Results.NoContent();
     }
 
-    private static async Task<IResult> SetActivationAsync(string id, ImageAccess access, IDbConnectionFactory db, bool deactivate)
+    private static async Task<IResult> SetActivationAsync(string id, ImageAccess access, bool deactivate)
     {
         var image = await access.FindVisibleAsync(id, "get_image");
         access.Authz.Enforce(deactivate ? "deactivate" : "reactivate", ImageAuthz.Target(image));
@@ -210,8 +211,7 @@ public static class ImagesApi
         if (image.Status == to) return Results.NoContent();
         if (image.Status != from)
             throw ApiException.Forbidden($"Not allowed to {(deactivate ? "deactivate" : "reactivate")} image in status '{image.Status}'");
-        await using var c = await db.OpenAsync();
-        if (await c.ExecuteAsync("UPDATE images SET status = @to, updated_at = UTC_TIMESTAMP(6) WHERE id = @id AND status = @from", new { id, from, to }) == 0)
+        if (!await access.Images.TransitionAsync(id, from, to))
             throw ApiException.Conflict($"Image {id} changed status meanwhile; try again.");
         return Results.NoContent();
     }

@@ -9,10 +9,7 @@ public sealed record UploadedData(long Size, string Md5, string Sha512);
 public sealed class UploadInterruptedException(Exception inner) : Exception("the upload was interrupted: " + inner.Message, inner);
 
 /// <summary>The data ran past what the project's quota leaves.</summary>
-public sealed class UploadTooLargeException(long limit) : Exception($"the data exceeds the {limit} bytes the quota leaves")
-{
-    public long Limit { get; } = limit;
-}
+public sealed class UploadTooLargeException(long limit) : Exception($"the data exceeds the {limit} bytes the quota leaves");
 
 /// <summary>
 /// Copies a request body into the store in constant memory, computing the MD5 checksum and the

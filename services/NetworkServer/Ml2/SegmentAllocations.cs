@@ -70,5 +70,9 @@ public static class SegmentAllocations
             : $"Unable to create the network. The {s.NetworkType} {(s.NetworkType == NetworkTypes.Vlan ? $"VLAN {s.SegmentationId} on physical network {s.PhysicalNetwork}" : $"segmentation id {s.SegmentationId}")} is in use.",
         s.NetworkType == NetworkTypes.Flat ? "FlatNetworkInUse" : s.NetworkType == NetworkTypes.Vlan ? "VlanIdInUse" : "TunnelIdInUse");
 
+    /// <summary>neutron's answer when every segment a network could get is in use.</summary>
+    public static ApiException NoneLeft() => new(System.Net.HttpStatusCode.ServiceUnavailable,
+        "Unable to create the network. No tenant network is available for allocation.", "NoNetworkAvailable");
+
     public static ApiException Invalid(string message) => ApiException.BadRequest($"Invalid input for operation: {message}.", "InvalidInput");
 }

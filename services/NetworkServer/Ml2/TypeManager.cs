@@ -1,6 +1,5 @@
 using System.Data.Common;
 using NetworkServer.Ml2.TypeDrivers;
-using Platform.Hosting;
 
 namespace NetworkServer.Ml2;
 
@@ -33,8 +32,7 @@ public sealed class TypeManager
     {
         foreach (var type in tenantTypes)
             if (await drivers[type].AllocateTenantSegmentAsync(tx, networkId) is { } segment) return segment;
-        throw new ApiException(System.Net.HttpStatusCode.ServiceUnavailable,
-            "Unable to create the network. No tenant network is available for allocation.", "NoNetworkAvailable");
+        throw SegmentAllocations.NoneLeft();
     }
 
     public Task<Segment> CreateProviderSegmentAsync(DbTransaction tx, Segment requested, string networkId)

@@ -76,14 +76,14 @@ public sealed class VlanTypeDriver(IReadOnlyDictionary<string, IReadOnlyList<IdR
     public async Task<Segment> ReserveProviderSegmentAsync(DbTransaction tx, Segment requested, string networkId)
     {
         if (requested.PhysicalNetwork is null)
-            return await AllocateTenantSegmentAsync(tx, networkId) ?? throw NoneLeft();
+            return await AllocateTenantSegmentAsync(tx, networkId) ?? throw SegmentAllocations.NoneLeft();
         if (requested.SegmentationId is { } id)
         {
             if (!await SegmentAllocations.TryTakeAsync(tx, NetworkType, requested.PhysicalNetwork, id, networkId)) throw SegmentAllocations.InUse(requested);
             return requested;
         }
         var free = await SegmentAllocations.TakeFreeAsync(tx, NetworkType, requested.PhysicalNetwork, ranges[requested.PhysicalNetwork], networkId);
-        return free is { } tag ? requested with { SegmentationId = tag } : throw NoneLeft();
+        return free is { } tag ? requested with { SegmentationId = tag } : throw SegmentAllocations.NoneLeft();
     }
 
     public async Task<Segment?> AllocateTenantSegmentAsync(DbTransaction tx, string networkId)
@@ -98,9 +98,6 @@ public sealed class VlanTypeDriver(IReadOnlyDictionary<string, IReadOnlyList<IdR
         SegmentAllocations.ReleaseAsync(tx, NetworkType, segment.PhysicalNetwork, segment.SegmentationId!.Value);
 
     public int Mtu(int underlayMtu) => underlayMtu;
-
-    private static Platform.Hosting.ApiException NoneLeft() =>
-        new(System.Net.HttpStatusCode.ServiceUnavailable, "Unable to create the network. No tenant network is available for allocation.", "NoNetworkAvailable");
 }
 
 /// <summary>
@@ -131,8 +128,7 @@ public sealed class TunnelTypeDriver(string networkType, IReadOnlyList<IdRange> 
             return requested;
         }
         return await AllocateTenantSegmentAsync(tx, networkId)
-            ?? throw new Platform.Hosting.ApiException(System.Net.HttpStatusCode.ServiceUnavailable,
-                "Unable to create the network. No tenant network is available for allocation.", "NoNetworkAvailable");
+            ?? throw SegmentAllocations.NoneLeft();
     }
 
     public async Task<Segment?> AllocateTenantSegmentAsync(DbTransaction tx, string networkId) =>
