@@ -7,6 +7,7 @@ builder.AddNetworkServer();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapNetworkServer();
 return await app.RunServiceAsync(args);
 
 // Visible to the service tests (WebApplicationFactory<Program>).

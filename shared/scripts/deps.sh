@@ -47,4 +47,6 @@ CREATE USER IF NOT EXISTS 'platform_test'@'localhost' IDENTIFIED BY 'platform_te
 CREATE USER IF NOT EXISTS 'platform_test'@'127.0.0.1' IDENTIFIED BY 'platform_test';
 GRANT ALL PRIVILEGES ON *.* TO 'platform_test'@'localhost';
 GRANT ALL PRIVILEGES ON *.* TO 'platform_test'@'127.0.0.1';
+-- Ten services with connection pools, and test classes running side by side, pass Debian's 151.
+SET GLOBAL max_connections = GREATEST(@@GLOBAL.max_connections, 1000);
 SQL

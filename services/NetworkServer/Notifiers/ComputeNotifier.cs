@@ -1,0 +1,74 @@
+using System.Net.Http.Json;
+using System.Threading.Channels;
+using Platform.Catalog;
+
+namespace NetworkServer.Notifiers;
+
+/// <summary>One of compute's external events about a server's port.</summary>
+public sealed record ServerEvent(string Name, string ServerUuid, string Tag, string Status = "completed");
+
+/// <summary>
+/// Tells compute about its servers' ports, as neutron's nova notifier does: a port owned by a
+/// server that goes ACTIVE is <c>network-vif-plugged</c>, one that goes down from ACTIVE is
+/// <c>network-vif-unplugged</c>. Events are gathered for <c>send_events_interval</c> (default
+/// 0.2 s) and posted together to compute's <c>os-server-external-events</c>, found in the
+/// catalog, with this service's own token. A failed post is tried again a few times, then logged.
+/// </summary>
+public sealed class ComputeNotifier(IServiceCatalog catalog, IHttpClientFactory clients, IConfiguration configuration, ILogger<ComputeNotifier> logger)
+    : BackgroundService
+{
+    private const int MaxBatch = 100;
+    private const int Attempts = 3;
+    private readonly Channel<ServerEvent> events = Channel.CreateUnbounded<ServerEvent>();
+    private readonly TimeSpan interval = TimeSpan.FromSeconds(double.TryParse(configuration["send_events_interval"], System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0.2);
+
+    public static bool IsServerPort(string deviceOwner, string deviceId) =>
+        deviceOwner.StartsWith("compute:", StringComparison.Ordinal) && Guid.TryParse(deviceId, out _);
+
+    public void Notify(ServerEvent e) => events.Writer.TryWrite(e);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<ServerEvent>();
+        while (await events.Reader.WaitToReadAsync(stoppingToken))
+        {
+            await Task.Delay(interval, stoppingToken);
+            while (batch.Count < MaxBatch && events.Reader.TryRead(out var e)) batch.Add(e);
+            await SendAsync(batch, stoppingToken);
+            batch.Clear();
+        }
+    }
+
+    private async Task SendAsync(IReadOnlyList<ServerEvent> batch, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var compute = await catalog.GetEndpointAsync("compute", ct: ct);
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(compute.ToString().TrimEnd('/') + "/os-server-external-events"))
+                {
+                    Content = JsonContent.Create(new
+                    {
+                        events = batch.Select(e => new { name = e.Name, server_uuid = e.ServerUuid, tag = e.Tag, status = e.Status }),
+                    }),
+                };
+                request.Headers.Add("X-Auth-Token", await catalog.GetTokenAsync(ct));
+                using var response = await clients.CreateClient(nameof(ComputeNotifier)).SendAsync(request, ct);
+                // 207: some servers are unknown to compute (deleted meanwhile); nothing to retry.
+                if (response.IsSuccessStatusCode || (int)response.StatusCode == 404) return;
+                throw new HttpRequestException($"compute answered {(int)response.StatusCode}");
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                if (attempt >= Attempts)
+                {
+                    logger.LogWarning(e, "Could not send {Count} server events to compute: {Events}", batch.Count,
+                        string.Join(", ", batch.Select(b => $"{b.Name} {b.ServerUuid} {b.Tag}")));
+                    return;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), ct);
+            }
+        }
+    }
+}
