@@ -1,3 +1,4 @@
+using NetworkServer.Contracts;
 using Platform.Hosting;
 using Platform.Stack;
 
@@ -8,6 +9,14 @@ public static class DhcpAgentService
 {
     public static readonly ServiceDescription Description = new("dhcp-agent", 8794, ApiFlavor.None);
 
-    public static WebApplicationBuilder AddDhcpAgent(this WebApplicationBuilder builder) =>
+    public static WebApplicationBuilder AddDhcpAgent(this WebApplicationBuilder builder)
+    {
         builder.AddAgentStack();
+        builder.AddAgentHeartbeat(AgentTypes.Dhcp, "neutron-dhcp-agent", Topics.DhcpAgent, c => new Dictionary<string, object?>
+        {
+            ["dhcp_driver"] = c["dhcp_driver"] ?? "dnsmasq",
+            ["dhcp_lease_duration"] = int.TryParse(c["dhcp_lease_duration"], out var lease) ? lease : 86400,
+        });
+        return builder;
+    }
 }

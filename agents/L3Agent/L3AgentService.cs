@@ -1,3 +1,4 @@
+using NetworkServer.Contracts;
 using Platform.Hosting;
 using Platform.Stack;
 
@@ -8,6 +9,14 @@ public static class L3AgentService
 {
     public static readonly ServiceDescription Description = new("l3-agent", 8793, ApiFlavor.None);
 
-    public static WebApplicationBuilder AddL3Agent(this WebApplicationBuilder builder) =>
+    public static WebApplicationBuilder AddL3Agent(this WebApplicationBuilder builder)
+    {
         builder.AddAgentStack();
+        builder.AddAgentHeartbeat(AgentTypes.L3, "neutron-l3-agent", Topics.L3Agent, c => new Dictionary<string, object?>
+        {
+            ["agent_mode"] = c["agent_mode"] ?? "legacy",
+            ["external_network_bridge"] = "",
+        });
+        return builder;
+    }
 }
