@@ -109,4 +109,37 @@ public sealed class AgentRpcTests(MySqlFixture mysql, RabbitMqFixture rabbit)
             "the test agent never heard port_delete");
         await agent.StopAsync();
     }
+
+    [Fact]
+    public async Task A_floating_ip_moved_between_routers_updates_both_and_the_l3_agent_syncs_them()
+    {
+        using var agent = await StartAgentAsync();
+        var plugin = agent.Services.GetRequiredService<PluginClient>();
+        await plugin.CallReportStateAsync(new ReportState(AgentTypes.L3, "l3-agent", Topics.L3Agent, AgentHost, "nova",
+            new Dictionary<string, object?> { ["agent_mode"] = "legacy" }, StartFlag: true));
+        var (pub, _, net, subnet, router1) = await TopologyAsync("physnet-l3", "10.40.0.0/24");
+        await PutAsync($"/v2.0/routers/{router1}/add_router_interface", A, new { subnet_id = subnet });
+        var net2 = await CreateAsync("networks", "network", A, new { name = "net2" });
+        var subnet2 = await CreateAsync("subnets", "subnet", A, new { network_id = Id(net2), ip_version = 4, cidr = "10.41.0.0/24" });
+        var router2 = await CreateAsync("routers", "router", A, new { name = "r2", external_gateway_info = new { network_id = pub } });
+        await PutAsync($"/v2.0/routers/{Id(router2)}/add_router_interface", A, new { subnet_id = Id(subnet2) });
+        var port1 = await CreateAsync("ports", "port", A, new { network_id = net });
+        var port2 = await CreateAsync("ports", "port", A, new { network_id = Id(net2) });
+        var fip = await CreateAsync("floatingips", "floatingip", A, new { floating_network_id = pub, port_id = Id(port1) });
+        Assert.Equal(router1, fip.GetProperty("router_id").GetString());
+
+        // Both routers change in one request: the old one loses the address, the new one gains it.
+        var moved = await PutAsync($"/v2.0/floatingips/{Id(fip)}", A, new { floatingip = new { port_id = Id(port2) } });
+        Assert.Equal(HttpStatusCode.OK, moved.Status);
+        Assert.Equal(Id(router2), moved.Body.GetProperty("floatingip").GetProperty("router_id").GetString());
+
+        var synced = await plugin.CallSyncRoutersAsync(new SyncRouters(AgentHost, null));
+        var r1 = Assert.Single(synced.Routers, r => r.Id == router1);
+        var r2 = Assert.Single(synced.Routers, r => r.Id == Id(router2));
+        Assert.Empty(r1.FloatingIps);
+        Assert.Equal(fip.GetProperty("floating_ip_address").GetString(), Assert.Single(r2.FloatingIps).FloatingIpAddress);
+        Assert.Equal("10.41.0.1", Assert.Single(Assert.Single(r2.Interfaces).FixedIps).IpAddress);
+        Assert.NotNull(r2.GatewayPort);
+        await agent.StopAsync();
+    }
 }

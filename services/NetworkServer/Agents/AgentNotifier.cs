@@ -52,28 +52,20 @@ public sealed class AgentNotifier(IOutbox outbox, DhcpAgentScheduler dhcp, L3Age
     /// <summary>routers_updated to the L3 agent hosting each router, scheduling one that has none.</summary>
     public async Task RoutersUpdatedAsync(DbTransaction tx, IEnumerable<string> routerIds)
     {
-        foreach (var group in (await Task.WhenAll(routerIds.Distinct().Select(async id => (id, host: await HostAsync(tx, id))))).Where(r => r.host is not null).GroupBy(r => r.host!))
-        {
-            await outbox.CastAsync(tx, Topics.L3AgentOn(group.Key), new RoutersUpdated([.. group.Select(g => g.id)]));
-        }
+        // One router after another: the lookups share the transaction's connection.
+        var byHost = new Dictionary<string, List<string>>();
+        foreach (var id in routerIds.Distinct())
+            if (await l3.HostForAsync(tx, id) is { } host)
+                (byHost.TryGetValue(host, out var list) ? list : byHost[host] = []).Add(id);
+        foreach (var (host, ids) in byHost)
+            await outbox.CastAsync(tx, Topics.L3AgentOn(host), new RoutersUpdated(ids));
     }
-
-    private async Task<string?> HostAsync(DbTransaction tx, string routerId) => await l3.HostForAsync(tx, routerId);
 
     public async Task RouterDeletedAsync(DbTransaction tx, string routerId)
     {
         if (await l3.HostForAsync(tx, routerId, schedule: false) is { } host)
             await outbox.CastAsync(tx, Topics.L3AgentOn(host), new RouterDeleted(routerId));
         await tx.Connection!.ExecuteAsync("DELETE FROM routerl3agentbindings WHERE router_id = @routerId", new { routerId }, tx);
-    }
-
-    /// <summary>Routers with an interface on <paramref name="networkId"/> (their ports changed).</summary>
-    public async Task RoutersOnNetworkUpdatedAsync(DbTransaction tx, string networkId)
-    {
-        var routers = await tx.Connection!.QueryAsync<string>(
-            "SELECT DISTINCT device_id FROM ports WHERE network_id = @networkId AND device_owner IN ('network:router_interface', 'network:router_gateway')",
-            new { networkId }, tx);
-        await RoutersUpdatedAsync(tx, routers);
     }
 
     private async Task DhcpCastAsync(DbTransaction tx, string networkId, string @event, string? resourceId, bool schedule)

@@ -125,7 +125,4 @@ public sealed class NeutronBody
 
     public string RequiredUuid(string name) =>
         Uuid(name) ?? throw NeutronErrors.BadRequest("HTTPBadRequest", $"Failed to parse request. Required attribute '{name}' not specified");
-
-    public T Required<T>(string name, Func<string, T?> read) where T : class =>
-        read(name) ?? throw NeutronErrors.BadRequest("HTTPBadRequest", $"Failed to parse request. Required attribute '{name}' not specified");
 }
