@@ -21,7 +21,7 @@ public static class AgentsApi
     private static readonly Dictionary<string, object?> AdminTarget = NeutronAuthz.Target(null);
 
     private static async Task<Agent> FindAsync(System.Data.Common.DbConnection c, string id) =>
-        (Guid.TryParseExact(id, "D", out _) ? await c.QuerySingleOrDefaultAsync<Agent>($"SELECT {Agent.Columns} FROM agents WHERE id = @id", new { id }) : null)
+        await RowLookup.ByIdAsync<Agent>(c, "agents", Agent.Columns, id)
             ?? throw NeutronErrors.NotFound("agent", id);
 
     private static async Task<IResult> ListAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz, AgentLiveness liveness)

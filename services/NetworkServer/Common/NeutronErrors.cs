@@ -15,8 +15,6 @@ public static class NeutronErrors
     public static ApiException NotFound(string kind, string id) =>
         new(HttpStatusCode.NotFound, $"{Title(kind)} {id} could not be found.", $"{Pascal(kind)}NotFound");
 
-    public static ApiException InUse(string type, string message) => new(HttpStatusCode.Conflict, message, type);
-
     public static ApiException Conflict(string type, string message) => new(HttpStatusCode.Conflict, message, type);
 
     public static ApiException BadRequest(string type, string message) => new(HttpStatusCode.BadRequest, message, type);
@@ -24,8 +22,8 @@ public static class NeutronErrors
     public static ApiException OverQuota(string resource) =>
         new(HttpStatusCode.Conflict, $"Quota exceeded for resources: ['{resource}'].", "OverQuota");
 
-    /// <summary>The same 404 with neutron's own type and message for it (RouterInterfaceNotFound).</summary>
-    public static ApiException WithType(this ApiException e, string type, string message) => new(e.Status, message, type);
+    /// <summary>A 404 with a type of its own (RouterInterfaceNotFound, ExternalGatewayForFloatingIPNotFound).</summary>
+    public static ApiException NotFoundAs(string type, string message) => new(HttpStatusCode.NotFound, message, type);
 
     public static ApiException Forbidden(string action) =>
         new(HttpStatusCode.Forbidden, $"({action}) is disallowed by policy", "PolicyNotAuthorized");

@@ -17,10 +17,22 @@ public static class NeutronList
     private static readonly HashSet<string> NotFilters = ["fields", "limit", "marker", "sort_key", "sort_dir", "page_reverse"];
 
     /// <summary>
+    /// The WHERE clause of a list and its parameters: what the caller may see (<paramref name="visible"/>,
+    /// which may use <c>@project</c>, the caller's project; everything for an admin), then the
+    /// query's filters on the attributes in <paramref name="columns"/>.
+    /// </summary>
+    public static (string Where, DynamicParameters Args) Where(HttpRequest request, NeutronAuthz authz, string visible, IReadOnlyDictionary<string, string> columns)
+    {
+        var args = new DynamicParameters();
+        args.Add("project", NeutronAuthz.Caller.ProjectId);
+        return ((authz.IsAdmin ? "1 = 1" : visible) + SqlFilters(request.Query, columns, args), args);
+    }
+
+    /// <summary>
     /// Adds <c>AND column IN (...)</c> for each query filter on an attribute in <paramref name="columns"/>
     /// (attribute to SQL column); the others are left for <see cref="Shape"/>.
     /// </summary>
-    public static string SqlFilters(IQueryCollection query, IReadOnlyDictionary<string, string> columns, DynamicParameters args)
+    private static string SqlFilters(IQueryCollection query, IReadOnlyDictionary<string, string> columns, DynamicParameters args)
     {
         var sql = new StringBuilder();
         var n = 0;

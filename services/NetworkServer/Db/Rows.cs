@@ -1,5 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
+using Dapper;
 
 namespace NetworkServer.Db;
 
@@ -66,6 +68,20 @@ public sealed record Agent(string Id, string AgentType, string Binary, string To
     string Configurations, string Description, DateTime CreatedAt, DateTime StartedAt, DateTime HeartbeatTimestamp)
 {
     public const string Columns = "id, agent_type, `binary`, topic, host, availability_zone, admin_state_up, configurations, description, created_at, started_at, heartbeat_timestamp";
+}
+
+/// <summary>Reading one row by its id.</summary>
+public static class RowLookup
+{
+    /// <summary>
+    /// The row of <paramref name="table"/> with this id, locked when <paramref name="forUpdate"/>;
+    /// null when there is none or the id is no UUID (neutron answers both with the same 404).
+    /// </summary>
+    public static async Task<T?> ByIdAsync<T>(DbConnection c, string table, string columns, string id, DbTransaction? tx = null, bool forUpdate = false)
+        where T : class =>
+        Guid.TryParseExact(id, "D", out _)
+            ? await c.QuerySingleOrDefaultAsync<T>($"SELECT {columns} FROM {table} WHERE id = @id{(forUpdate ? " FOR UPDATE" : "")}", new { id }, tx)
+            : null;
 }
 
 /// <summary>JSON text columns and neutron's time format.</summary>

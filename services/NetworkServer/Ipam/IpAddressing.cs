@@ -113,15 +113,8 @@ public static class IpAddressing
             if (ranges[i].Start <= ranges[i - 1].End)
                 throw NeutronErrors.Conflict("OverlappingAllocationPools",
                     $"Found overlapping allocation pools: {ranges[i].Pool.Start}-{ranges[i].Pool.End} and {ranges[i - 1].Pool.Start}-{ranges[i - 1].Pool.End} for subnet {cidr}.");
-        if (gateway is not null && ranges.Any(r => ToNumber(gateway) is var g && g >= r.Start && g <= r.End))
-            throw NeutronErrors.InUse("GatewayConflictWithAllocationPools",
-                $"Gateway ip {gateway} conflicts with allocation pool {ranges.First(r => ToNumber(gateway) >= r.Start && ToNumber(gateway) <= r.End).Pool.Start}-{ranges.First(r => ToNumber(gateway) >= r.Start && ToNumber(gateway) <= r.End).Pool.End}.");
+        if (gateway is not null && ToNumber(gateway) is var g && ranges.FirstOrDefault(r => g >= r.Start && g <= r.End) is { Pool: { } hit })
+            throw NeutronErrors.Conflict("GatewayConflictWithAllocationPools", $"Gateway ip {gateway} conflicts with allocation pool {hit.Start}-{hit.End}.");
         return [.. ranges.Select(r => r.Pool)];
-    }
-
-    public static bool InPools(IReadOnlyList<Pool> pools, IPAddress address)
-    {
-        var n = ToNumber(address);
-        return pools.Any(p => IPAddress.Parse(p.Start).AddressFamily == address.AddressFamily && n >= ToNumber(IPAddress.Parse(p.Start)) && n <= ToNumber(IPAddress.Parse(p.End)));
     }
 }

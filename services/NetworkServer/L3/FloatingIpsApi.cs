@@ -40,8 +40,7 @@ public static class FloatingIpsApi
 
     private static async Task<FloatingIp> FindVisibleAsync(DbConnection c, NeutronAuthz authz, string id, DbTransaction? tx = null)
     {
-        var fip = Guid.TryParseExact(id, "D", out _)
-            ? await c.QuerySingleOrDefaultAsync<FloatingIp>($"SELECT {FloatingIp.Columns} FROM floatingips WHERE id = @id{(tx is null ? "" : " FOR UPDATE")}", new { id }, tx) : null;
+        var fip = await RowLookup.ByIdAsync<FloatingIp>(c, "floatingips", FloatingIp.Columns, id, tx, forUpdate: tx is not null);
         if (fip is null || !authz.Allows("get_floatingip", NeutronAuthz.Target(fip.ProjectId))) throw NeutronErrors.NotFound("floatingip", id);
         return fip;
     }
@@ -108,11 +107,11 @@ public static class FloatingIpsApi
             JOIN ipallocations a ON a.port_id = i.id AND a.subnet_id = @subnet
             ORDER BY r.id LIMIT 1
             """, new { network = fip.FloatingNetworkId, subnet = chosen.SubnetId }, tx)
-            ?? throw NeutronErrors.NotFound("external_gateway", "").WithType("ExternalGatewayForFloatingIPNotFound",
+            ?? throw NeutronErrors.NotFoundAs("ExternalGatewayForFloatingIPNotFound",
                 $"External network {fip.FloatingNetworkId} is not reachable from subnet {chosen.SubnetId}.  Therefore, cannot associate Port {port.Id} with a Floating IP.");
         if (await c.ExecuteScalarAsync<string?>("SELECT id FROM floatingips WHERE fixed_port_id = @port AND fixed_ip_address = @ip AND id <> @id",
             new { port = port.Id, ip = chosen.IpAddress, id = fip.Id }, tx) is { } other)
-            throw NeutronErrors.InUse("FloatingIPPortAlreadyAssociated",
+            throw NeutronErrors.Conflict("FloatingIPPortAlreadyAssociated",
                 $"Cannot associate floating IP {fip.FloatingIpAddress} ({fip.Id}) with port {port.Id} using fixed IP {chosen.IpAddress}, as that fixed IP already has a floating IP on external network {fip.FloatingNetworkId}.");
         var previousRouter = fip.RouterId;
         fip = fip with { FixedPortId = port.Id, FixedIpAddress = chosen.IpAddress, RouterId = routerId };
@@ -123,9 +122,7 @@ public static class FloatingIpsApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz)
     {
-        var args = new DynamicParameters();
-        args.Add("project", NeutronAuthz.Caller.ProjectId);
-        var where = (authz.IsAdmin ? "1 = 1" : "project_id = @project") + NeutronList.SqlFilters(request.Query, FilterColumns, args);
+        var (where, args) = NeutronList.Where(request, authz, "project_id = @project", FilterColumns);
         await using var c = await db.OpenAsync();
         var fips = await c.QueryAsync<FloatingIp>($"SELECT {FloatingIp.Columns} FROM floatingips WHERE {where} ORDER BY id", args);
         return Results.Json(NeutronList.Shape(request, "floatingips", fips.Select(View)));

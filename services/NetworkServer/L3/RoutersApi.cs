@@ -46,8 +46,7 @@ public static class RoutersApi
 
     public static async Task<Router> FindVisibleAsync(DbConnection c, NeutronAuthz authz, string id, DbTransaction? tx = null, bool forUpdate = false)
     {
-        var router = Guid.TryParseExact(id, "D", out _)
-            ? await c.QuerySingleOrDefaultAsync<Router>($"SELECT {Router.Columns} FROM routers WHERE id = @id{(forUpdate ? " FOR UPDATE" : "")}", new { id }, tx) : null;
+        var router = await RowLookup.ByIdAsync<Router>(c, "routers", Router.Columns, id, tx, forUpdate);
         if (router is null || !authz.Allows("get_router", NeutronAuthz.Target(router.ProjectId))) throw NeutronErrors.NotFound("router", id);
         return router;
     }
@@ -118,9 +117,7 @@ public static class RoutersApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz)
     {
-        var args = new DynamicParameters();
-        args.Add("project", NeutronAuthz.Caller.ProjectId);
-        var where = (authz.IsAdmin ? "1 = 1" : "project_id = @project") + NeutronList.SqlFilters(request.Query, FilterColumns, args);
+        var (where, args) = NeutronList.Where(request, authz, "project_id = @project", FilterColumns);
         await using var c = await db.OpenAsync();
         var routers = (await c.QueryAsync<Router>($"SELECT {Router.Columns} FROM routers WHERE {where} ORDER BY id", args)).ToList();
         return Results.Json(NeutronList.Shape(request, "routers", await ViewsAsync(c, routers)));
@@ -189,7 +186,7 @@ public static class RoutersApi
         var router = await FindVisibleAsync(c, authz, id, tx, forUpdate: true);
         authz.Enforce("delete_router", NeutronAuthz.Target(router.ProjectId));
         if (await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM ports WHERE device_id = @id AND device_owner = @owner", new { id = router.Id, owner = InterfaceOwner }, tx) > 0)
-            throw NeutronErrors.InUse("RouterInUse", $"Router {router.Id} still has ports");
+            throw NeutronErrors.Conflict("RouterInUse", $"Router {router.Id} still has ports");
         if (router.GwPortId is { } gw && await PortOperations.GetAsync(c, gw, tx) is { } port) await ports.DeleteAsync(tx, port);
         await ports.Notifier.RouterDeletedAsync(tx, router.Id);
         await c.ExecuteAsync("DELETE FROM routers WHERE id = @id", new { id = router.Id }, tx);
@@ -229,7 +226,7 @@ public static class RoutersApi
         {
             (port, var network) = await PortsApi.FindVisibleAsync(c, authz, portId!, tx, forUpdate: true);
             if (port.DeviceId.Length > 0)
-                throw NeutronErrors.InUse("PortInUse", $"Unable to complete operation on port {port.Id} for network {port.NetworkId}. Port already has an attached device {port.DeviceId}.");
+                throw NeutronErrors.Conflict("PortInUse", $"Unable to complete operation on port {port.Id} for network {port.NetworkId}. Port already has an attached device {port.DeviceId}.");
             var ips = (await PortOperations.FixedIpsAsync(c, [port.Id], tx))[port.Id].ToList();
             if (ips.Count == 0) throw NeutronErrors.BadRequest("BadRequest", $"Bad router request: Router port must have at least one fixed IP.");
             subnet = (await SubnetsApi.FindVisibleAsync(c, authz, ips[0].SubnetId, tx)).Subnet;
@@ -278,8 +275,8 @@ public static class RoutersApi
         var port = candidates.FirstOrDefault(p => (portId is null || p.Id == portId) && (subnetId is null || ips[p.Id].Any(a => a.SubnetId == subnetId)));
         if (port is null)
             throw portId is not null
-                ? NeutronErrors.NotFound("router_interface", $"for router {router.Id} with port {portId}").WithType("RouterInterfaceNotFound", $"Router {router.Id} does not have an interface with id {portId}.")
-                : NeutronErrors.NotFound("router_interface", "").WithType("RouterInterfaceNotFoundForSubnet", $"Router {router.Id} has no interface on subnet {subnetId}.");
+                ? NeutronErrors.NotFoundAs("RouterInterfaceNotFound", $"Router {router.Id} does not have an interface with id {portId}.")
+                : NeutronErrors.NotFoundAs("RouterInterfaceNotFoundForSubnet", $"Router {router.Id} has no interface on subnet {subnetId}.");
         var subnetIds = ips[port.Id].Select(a => a.SubnetId).ToList();
         var subnets = (await c.QueryAsync<Subnet>($"SELECT {Subnet.Columns} FROM subnets WHERE id IN @subnetIds", new { subnetIds }, tx)).ToList();
         var cidrs = subnets.Select(s => IPNetwork.Parse(s.Cidr)).ToList();

@@ -30,13 +30,8 @@ public static class NetworksApi
         v2.MapDelete("/networks/{id}", DeleteAsync);
     }
 
-    /// <summary>What a caller may read: its own networks, shared and external ones; an admin all.</summary>
-    public static string VisibleSql(NeutronAuthz authz) => authz.IsAdmin ? "1 = 1" : "(n.project_id = @project OR n.shared OR n.router_external)";
-
     public static async Task<Network?> GetAsync(DbConnection c, string id, DbTransaction? tx = null, bool forUpdate = false) =>
-        Guid.TryParseExact(id, "D", out _)
-            ? await c.QuerySingleOrDefaultAsync<Network>($"SELECT {Network.Columns} FROM networks WHERE id = @id{(forUpdate ? " FOR UPDATE" : "")}", new { id }, tx)
-            : null;
+        await RowLookup.ByIdAsync<Network>(c, "networks", Network.Columns, id, tx, forUpdate);
 
     public static Dictionary<string, object?> Target(Network n) => NeutronAuthz.Target(n.ProjectId, n.Shared, n.RouterExternal);
 
@@ -93,9 +88,8 @@ public static class NetworksApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz)
     {
-        var args = new DynamicParameters();
-        args.Add("project", NeutronAuthz.Caller.ProjectId);
-        var where = VisibleSql(authz) + NeutronList.SqlFilters(request.Query, FilterColumns, args);
+        // A caller reads its own networks and the shared and external ones.
+        var (where, args) = NeutronList.Where(request, authz, "(n.project_id = @project OR n.shared OR n.router_external)", FilterColumns);
         await using var c = await db.OpenAsync();
         var networks = (await c.QueryAsync<Network>($"SELECT {Network.Columns} FROM networks n WHERE {where} ORDER BY n.id", args)).ToList();
         var subnets = await SubnetIdsAsync(c, networks.Select(n => n.Id).ToList());
@@ -129,7 +123,7 @@ public static class NetworksApi
         if (network.Shared && !shared
             && await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM ports WHERE network_id = @id AND project_id <> @owner AND device_owner <> 'network:dhcp'",
                 new { id = network.Id, owner = network.ProjectId }, tx) > 0)
-            throw NeutronErrors.InUse("InvalidSharedSetting", $"Unable to reconfigure sharing settings for network {network.Id}. Multiple tenants are using it.");
+            throw NeutronErrors.Conflict("InvalidSharedSetting", $"Unable to reconfigure sharing settings for network {network.Id}. Multiple tenants are using it.");
         var updated = network with
         {
             Name = body.String("name") ?? network.Name,
@@ -161,7 +155,7 @@ public static class NetworksApi
         authz.Enforce("delete_network", Target(network));
         // Ports the network service made for itself go with it; anyone else's keep it in use.
         if (await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM ports WHERE network_id = @id AND device_owner <> 'network:dhcp'", new { id = network.Id }, tx) > 0)
-            throw NeutronErrors.InUse("NetworkInUse", $"Unable to complete operation on network {network.Id}. There are one or more ports still in use on the network.");
+            throw NeutronErrors.Conflict("NetworkInUse", $"Unable to complete operation on network {network.Id}. There are one or more ports still in use on the network.");
         await notifier.NetworkDeletedAsync(tx, network.Id);
         await c.ExecuteAsync("""
             DELETE FROM securitygroupportbindings WHERE port_id IN (SELECT id FROM ports WHERE network_id = @id);

@@ -55,7 +55,7 @@ public sealed class ComputeNotifier(IServiceCatalog catalog, IHttpClientFactory 
                 };
                 request.Headers.Add("X-Auth-Token", await catalog.GetTokenAsync(ct));
                 using var response = await clients.CreateClient(nameof(ComputeNotifier)).SendAsync(request, ct);
-                // 207: some servers are unknown to compute (deleted meanwhile); nothing to retry.
+                // 207 (some servers unknown) is a success; 404 (none known: deleted meanwhile) leaves nothing to retry.
                 if (response.IsSuccessStatusCode || (int)response.StatusCode == 404) return;
                 throw new HttpRequestException($"compute answered {(int)response.StatusCode}");
             }

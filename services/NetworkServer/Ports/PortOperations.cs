@@ -99,7 +99,7 @@ public sealed class PortOperations(MechanismManager mechanisms, DefaultSecurityG
         return port;
     }
 
-    private static async Task<Port> InsertWithUniqueMacAsync(DbTransaction tx, Port port, bool macGiven)
+    private async Task<Port> InsertWithUniqueMacAsync(DbTransaction tx, Port port, bool macGiven)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -115,21 +115,12 @@ public sealed class PortOperations(MechanismManager mechanisms, DefaultSecurityG
             catch (DbException e) when (e.IsDuplicateKey())
             {
                 if (macGiven)
-                    throw NeutronErrors.InUse("MacAddressInUse", $"Unable to complete operation for network {port.NetworkId}. The mac address {port.MacAddress} is in use.");
+                    throw NeutronErrors.Conflict("MacAddressInUse", $"Unable to complete operation for network {port.NetworkId}. The mac address {port.MacAddress} is in use.");
                 if (attempt >= MacTries)
                     throw NeutronErrors.Conflict("MacAddressGenerationFailure", $"Unable to generate unique mac on network {port.NetworkId}.");
-                port = port with { MacAddress = NextMac(port.MacAddress) };
+                port = port with { MacAddress = NewMac() };
             }
         }
-    }
-
-    /// <summary>A fresh random MAC with the same leading bytes, for a retry after a clash.</summary>
-    private static string NextMac(string clashed)
-    {
-        var parts = clashed.Split(':');
-        Span<byte> random = stackalloc byte[3];
-        Random.Shared.NextBytes(random);
-        return $"{parts[0]}:{parts[1]}:{parts[2]}:{random[0]:x2}:{random[1]:x2}:{random[2]:x2}";
     }
 
     /// <summary>The groups named, each of which must exist and be the project's (or any, for an admin's port elsewhere).</summary>
@@ -233,9 +224,7 @@ public sealed class PortOperations(MechanismManager mechanisms, DefaultSecurityG
     }
 
     public static async Task<Port?> GetAsync(DbConnection c, string id, DbTransaction? tx = null, bool forUpdate = false) =>
-        Guid.TryParseExact(id, "D", out _)
-            ? await c.QuerySingleOrDefaultAsync<Port>($"SELECT {Port.Columns} FROM ports WHERE id = @id{(forUpdate ? " FOR UPDATE" : "")}", new { id }, tx)
-            : null;
+        await RowLookup.ByIdAsync<Port>(c, "ports", Port.Columns, id, tx, forUpdate);
 
     public static async Task<ILookup<string, IpAllocation>> FixedIpsAsync(DbConnection c, IReadOnlyList<string> portIds, DbTransaction? tx = null) =>
         portIds.Count == 0 ? Array.Empty<IpAllocation>().ToLookup(a => a.PortId)

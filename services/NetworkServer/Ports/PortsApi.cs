@@ -134,9 +134,7 @@ public static class PortsApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz)
     {
-        var args = new DynamicParameters();
-        args.Add("project", NeutronAuthz.Caller.ProjectId);
-        var where = (authz.IsAdmin ? "1 = 1" : "(p.project_id = @project OR n.project_id = @project)") + NeutronList.SqlFilters(request.Query, FilterColumns, args);
+        var (where, args) = NeutronList.Where(request, authz, "(p.project_id = @project OR n.project_id = @project)", FilterColumns);
         await using var c = await db.OpenAsync();
         var list = (await c.QueryAsync<Port>($"SELECT {string.Join(", ", Port.Columns.Split(", ").Select(col => "p." + col))} FROM ports p JOIN networks n ON n.id = p.network_id WHERE {where} ORDER BY p.id", args)).ToList();
         return Results.Json(NeutronList.Shape(request, "ports", await ViewsAsync(c, list, authz)));

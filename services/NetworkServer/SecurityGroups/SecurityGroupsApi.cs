@@ -41,8 +41,7 @@ public static class SecurityGroupsApi
 
     private static async Task<SecurityGroup> FindVisibleAsync(DbConnection c, NeutronAuthz authz, string id, DbTransaction? tx = null)
     {
-        var group = Guid.TryParseExact(id, "D", out _)
-            ? await c.QuerySingleOrDefaultAsync<SecurityGroup>($"SELECT {SecurityGroup.Columns} FROM securitygroups WHERE id = @id", new { id }, tx) : null;
+        var group = await RowLookup.ByIdAsync<SecurityGroup>(c, "securitygroups", SecurityGroup.Columns, id, tx);
         if (group is null || !authz.Allows("get_security_group", NeutronAuthz.Target(group.ProjectId))) throw NeutronErrors.NotFound("security_group", id);
         return group;
     }
@@ -67,9 +66,7 @@ public static class SecurityGroupsApi
     private static async Task<IResult> ListAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz, DefaultSecurityGroups defaults)
     {
         if (NeutronAuthz.Caller.ProjectId is { } project) await defaults.EnsureAsync(project);
-        var args = new DynamicParameters();
-        args.Add("project", NeutronAuthz.Caller.ProjectId);
-        var where = (authz.IsAdmin ? "1 = 1" : "project_id = @project") + NeutronList.SqlFilters(request.Query, GroupColumns, args);
+        var (where, args) = NeutronList.Where(request, authz, "project_id = @project", GroupColumns);
         await using var c = await db.OpenAsync();
         var groups = (await c.QueryAsync<SecurityGroup>($"SELECT {SecurityGroup.Columns} FROM securitygroups WHERE {where} ORDER BY id", args)).ToList();
         return Results.Json(NeutronList.Shape(request, "security_groups", await ViewsAsync(c, groups)));
@@ -110,7 +107,7 @@ public static class SecurityGroupsApi
         if (group.Name == "default" && !authz.IsAdmin)
             throw NeutronErrors.Conflict("SecurityGroupCannotRemoveDefault", "Insufficient rights for removing default security group.");
         if (await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM securitygroupportbindings WHERE security_group_id = @id", new { id = group.Id }, tx) > 0)
-            throw NeutronErrors.InUse("SecurityGroupInUse", $"Security Group {group.Id} in use.");
+            throw NeutronErrors.Conflict("SecurityGroupInUse", $"Security Group {group.Id} in use.");
         await c.ExecuteAsync("""
             DELETE FROM securitygrouprules WHERE security_group_id = @id OR remote_group_id = @id;
             DELETE FROM default_security_group WHERE security_group_id = @id;
@@ -152,8 +149,7 @@ public static class SecurityGroupsApi
         var prefix = body.String("remote_ip_prefix");
         if (prefix is not null)
         {
-            var parsed = prefix.Contains('/') ? IpAddressing.ParseCidr(prefix, "remote_ip_prefix")
-                : new System.Net.IPNetwork(IpAddressing.ParseAddress(prefix, "remote_ip_prefix"), IpAddressing.ParseAddress(prefix, "remote_ip_prefix").AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            var parsed = prefix.Contains('/') ? IpAddressing.ParseCidr(prefix, "remote_ip_prefix") : HostNetwork(IpAddressing.ParseAddress(prefix, "remote_ip_prefix"));
             if ($"IPv{IpAddressing.Version(parsed.BaseAddress)}" != ethertype)
                 throw NeutronErrors.BadRequest("SecurityGroupRuleParameterConflict", $"Conflicting value ethertype {ethertype} for CIDR {prefix}");
             prefix = parsed.ToString();
@@ -182,12 +178,13 @@ public static class SecurityGroupsApi
         return Results.Json(new { security_group_rule = RuleView(rule) }, statusCode: StatusCodes.Status201Created);
     }
 
+    /// <summary>A bare address as the /32 (or /128) it stands for.</summary>
+    private static System.Net.IPNetwork HostNetwork(System.Net.IPAddress a) => new(a, IpAddressing.Version(a) == 4 ? 32 : 128);
+
     private static async Task<IResult> ListRulesAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz, DefaultSecurityGroups defaults)
     {
         if (NeutronAuthz.Caller.ProjectId is { } project) await defaults.EnsureAsync(project);
-        var args = new DynamicParameters();
-        args.Add("project", NeutronAuthz.Caller.ProjectId);
-        var where = (authz.IsAdmin ? "1 = 1" : "project_id = @project") + NeutronList.SqlFilters(request.Query, RuleColumns, args);
+        var (where, args) = NeutronList.Where(request, authz, "project_id = @project", RuleColumns);
         await using var c = await db.OpenAsync();
         var rules = await c.QueryAsync<SecurityGroupRule>($"SELECT {SecurityGroupRule.Columns} FROM securitygrouprules WHERE {where} ORDER BY id", args);
         return Results.Json(NeutronList.Shape(request, "security_group_rules", rules.Select(RuleView)));
@@ -195,8 +192,7 @@ public static class SecurityGroupsApi
 
     private static async Task<SecurityGroupRule> FindRuleAsync(DbConnection c, NeutronAuthz authz, string id, DbTransaction? tx = null)
     {
-        var rule = Guid.TryParseExact(id, "D", out _)
-            ? await c.QuerySingleOrDefaultAsync<SecurityGroupRule>($"SELECT {SecurityGroupRule.Columns} FROM securitygrouprules WHERE id = @id", new { id }, tx) : null;
+        var rule = await RowLookup.ByIdAsync<SecurityGroupRule>(c, "securitygrouprules", SecurityGroupRule.Columns, id, tx);
         if (rule is null || !authz.Allows("get_security_group_rule", NeutronAuthz.Target(rule.ProjectId))) throw NeutronErrors.NotFound("security_group_rule", id);
         return rule;
     }

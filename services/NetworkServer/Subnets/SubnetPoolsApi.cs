@@ -35,9 +35,7 @@ public static class SubnetPoolsApi
 
     private static async Task<SubnetPool> FindVisibleAsync(DbConnection c, NeutronAuthz authz, string id, DbTransaction? tx = null, bool forUpdate = false)
     {
-        var pool = Guid.TryParseExact(id, "D", out _)
-            ? await c.QuerySingleOrDefaultAsync<SubnetPool>($"SELECT {SubnetPool.Columns} FROM subnetpools WHERE id = @id{(forUpdate ? " FOR UPDATE" : "")}", new { id }, tx)
-            : null;
+        var pool = await RowLookup.ByIdAsync<SubnetPool>(c, "subnetpools", SubnetPool.Columns, id, tx, forUpdate);
         if (pool is null || !authz.Allows("get_subnetpool", Target(pool))) throw NeutronErrors.NotFound("subnetpool", id);
         return pool;
     }
@@ -122,9 +120,7 @@ public static class SubnetPoolsApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz)
     {
-        var args = new DynamicParameters();
-        args.Add("project", NeutronAuthz.Caller.ProjectId);
-        var where = (authz.IsAdmin ? "1 = 1" : "(project_id = @project OR shared)") + NeutronList.SqlFilters(request.Query, FilterColumns, args);
+        var (where, args) = NeutronList.Where(request, authz, "(project_id = @project OR shared)", FilterColumns);
         await using var c = await db.OpenAsync();
         var pools = await c.QueryAsync<SubnetPool>($"SELECT {SubnetPool.Columns} FROM subnetpools WHERE {where} ORDER BY id", args);
         return Results.Json(NeutronList.Shape(request, "subnetpools", pools.Select(View)));
@@ -171,7 +167,7 @@ public static class SubnetPoolsApi
         var pool = await FindVisibleAsync(c, authz, id, tx, forUpdate: true);
         authz.Enforce("delete_subnetpool", Target(pool));
         if (await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM subnets WHERE subnetpool_id = @id", new { id = pool.Id }, tx) > 0)
-            throw NeutronErrors.InUse("SubnetPoolInUse", $"Unable to complete operation on subnet pool {pool.Id}. Subnet pool has subnets allocated from it.");
+            throw NeutronErrors.Conflict("SubnetPoolInUse", $"Unable to complete operation on subnet pool {pool.Id}. Subnet pool has subnets allocated from it.");
         await c.ExecuteAsync("DELETE FROM subnetpools WHERE id = @id", new { id = pool.Id }, tx);
         await tx.CommitAsync();
         return Results.NoContent();

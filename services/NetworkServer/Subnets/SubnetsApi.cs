@@ -46,8 +46,7 @@ public static class SubnetsApi
 
     public static async Task<(Subnet Subnet, Network Network)> FindVisibleAsync(DbConnection c, NeutronAuthz authz, string id, DbTransaction? tx = null)
     {
-        var subnet = Guid.TryParseExact(id, "D", out _)
-            ? await c.QuerySingleOrDefaultAsync<Subnet>($"SELECT {Subnet.Columns} FROM subnets WHERE id = @id", new { id }, tx) : null;
+        var subnet = await RowLookup.ByIdAsync<Subnet>(c, "subnets", Subnet.Columns, id, tx);
         var network = subnet is null ? null : await NetworksApi.GetAsync(c, subnet.NetworkId, tx);
         if (subnet is null || network is null || !authz.Allows("get_subnet", Target(subnet, network))) throw NeutronErrors.NotFound("subnet", id);
         return (subnet, network);
@@ -172,10 +171,7 @@ public static class SubnetsApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz)
     {
-        var args = new DynamicParameters();
-        args.Add("project", NeutronAuthz.Caller.ProjectId);
-        var where = (authz.IsAdmin ? "1 = 1" : "(s.project_id = @project OR n.project_id = @project OR n.shared OR n.router_external)")
-            + NeutronList.SqlFilters(request.Query, FilterColumns, args);
+        var (where, args) = NeutronList.Where(request, authz, "(s.project_id = @project OR n.project_id = @project OR n.shared OR n.router_external)", FilterColumns);
         await using var c = await db.OpenAsync();
         var subnets = await c.QueryAsync<Subnet>($"{Select} WHERE {where} ORDER BY s.id", args);
         return Results.Json(NeutronList.Shape(request, "subnets", subnets.Select(View)));
@@ -198,9 +194,9 @@ public static class SubnetsApi
         authz.Enforce("update_subnet", Target(subnet, network));
         var cidr = IPNetwork.Parse(subnet.Cidr);
         var gateway = body.Has("gateway_ip") ? Gateway(body, cidr, configuration) : subnet.GatewayIp is null ? null : IPAddress.Parse(subnet.GatewayIp);
-        var pools = body.Array("allocation_pools") is { } given ? IpAddressing.CheckPools(cidr, ReadPools(given), gateway) : subnet.Pools;
-        if (gateway is not null && body.Has("gateway_ip") && !body.Has("allocation_pools") && IpAddressing.InPools(pools, gateway))
-            IpAddressing.CheckPools(cidr, pools, gateway);
+        // A new gateway or new pools: checked together, so the gateway never lands in a pool.
+        var pools = body.Array("allocation_pools") is { } given ? IpAddressing.CheckPools(cidr, ReadPools(given), gateway)
+            : body.Has("gateway_ip") ? IpAddressing.CheckPools(cidr, subnet.Pools, gateway) : subnet.Pools;
         var updated = subnet with
         {
             Name = body.String("name") ?? subnet.Name,
@@ -233,7 +229,7 @@ public static class SubnetsApi
         if (await c.ExecuteScalarAsync<int>("""
             SELECT COUNT(*) FROM ipallocations a JOIN ports p ON p.id = a.port_id WHERE a.subnet_id = @id AND p.device_owner <> 'network:dhcp'
             """, new { id = subnet.Id }, tx) > 0)
-            throw NeutronErrors.InUse("SubnetInUse", $"Unable to complete operation on subnet {subnet.Id}: One or more ports have an IP allocation from this subnet.");
+            throw NeutronErrors.Conflict("SubnetInUse", $"Unable to complete operation on subnet {subnet.Id}: One or more ports have an IP allocation from this subnet.");
         await c.ExecuteAsync("DELETE FROM ipallocations WHERE subnet_id = @id; DELETE FROM subnets WHERE id = @id;", new { id = subnet.Id }, tx);
         await notifier.SubnetChangedAsync(tx, "subnet_delete_end", subnet);
         await tx.CommitAsync();
