@@ -39,7 +39,7 @@ public sealed record PortRequest(string ProjectId, Network Network)
 /// <c>base_mac</c>, fixed IPs from IPAM, security groups, and the binding the mechanism drivers
 /// decide. Routers and floating IPs make their ports through here too.
 /// </summary>
-public sealed class PortOperations(MechanismManager mechanisms, DefaultSecurityGroups defaultGroups, AgentNotifier notifier, QuotaEngine quotas,
+public sealed class PortOperations(MechanismManager mechanisms, DefaultSecurityGroups defaultGroups, AgentNotifier notifier, QuotaEngine quotas, NeutronAuthz authz,
     IConfiguration configuration, TimeProvider time)
 {
     private const int MacTries = 16;
@@ -124,12 +124,12 @@ public sealed class PortOperations(MechanismManager mechanisms, DefaultSecurityG
     }
 
     /// <summary>The groups named, each of which must exist and be the project's (or any, for an admin's port elsewhere).</summary>
-    public static async Task<List<string>> CheckGroupsAsync(DbTransaction tx, string projectId, IReadOnlyList<string> asked)
+    public async Task<List<string>> CheckGroupsAsync(DbTransaction tx, string projectId, IReadOnlyList<string> asked)
     {
         var found = (await tx.Connection!.QueryAsync<(string Id, string ProjectId)>("SELECT id, project_id FROM securitygroups WHERE id IN @asked",
             new { asked = asked.Distinct().ToList() }, tx)).ToDictionary(g => g.Id, g => g.ProjectId);
         foreach (var id in asked)
-            if (!found.TryGetValue(id, out var owner) || (owner != projectId && Platform.Context.RequestContextAccessor.Current?.IsAdmin != true))
+            if (!found.TryGetValue(id, out var owner) || (owner != projectId && !authz.IsAdmin))
                 throw NeutronErrors.NotFound("security_group", id);
         return [.. asked.Distinct()];
     }

@@ -200,7 +200,7 @@ public static class PortsApi
         {
             if (groups.Count > 0 && !portSecurity)
                 throw NeutronErrors.Conflict("PortSecurityAndIPRequiredForSecurityGroups", "Port security must be enabled and port must have an IP address in order to use security groups.");
-            var checkedGroups = await PortOperations.CheckGroupsAsync(tx, port.ProjectId, groups);
+            var checkedGroups = await ports.CheckGroupsAsync(tx, port.ProjectId, groups);
             await c.ExecuteAsync("DELETE FROM securitygroupportbindings WHERE port_id = @id", new { id = port.Id }, tx);
             if (checkedGroups.Count > 0)
                 await c.ExecuteAsync("INSERT INTO securitygroupportbindings (port_id, security_group_id) VALUES (@port, @group)",
