@@ -150,6 +150,12 @@ public sealed class NetworkApiTests(MySqlFixture mysql, RabbitMqFixture rabbit)
         AssertError(HttpStatusCode.BadRequest, "HTTPBadRequest", await PostAsync("/v2.0/networks", A, new { network = new { admin_state_up = "maybe" } }));
         AssertError(HttpStatusCode.BadRequest, "HTTPBadRequest", await PostAsync("/v2.0/subnets", A, new { subnet = new { network_id = Id(net), ip_version = 4, cidr = "10.5.0.1/24" } }));
 
+        // Members of nested objects of the wrong type are the caller's fault too, never a 500.
+        AssertError(HttpStatusCode.BadRequest, "HTTPBadRequest", await PostAsync("/v2.0/ports", A, new { port = new { network_id = Id(net), fixed_ips = new[] { new { subnet_id = 5 } } } }));
+        AssertError(HttpStatusCode.BadRequest, "HTTPBadRequest", await PostAsync("/v2.0/ports", A, new { port = new { network_id = Id(net), allowed_address_pairs = new[] { new { ip_address = 7 } } } }));
+        AssertError(HttpStatusCode.BadRequest, "HTTPBadRequest", await PostAsync("/v2.0/subnets", A, new { subnet = new { network_id = Id(net), ip_version = 4, cidr = "10.6.0.0/24", allocation_pools = new[] { new { start = 1, end = 2 } } } }));
+        AssertError(HttpStatusCode.BadRequest, "HTTPBadRequest", await PostAsync("/v2.0/subnets", A, new { subnet = new { network_id = Id(net), ip_version = 4, cidr = "10.7.0.0/24", host_routes = new[] { new { destination = 1, nexthop = true } } } }));
+
         Assert.Equal(before, await CountsAsync());
         Assert.Equal(JsonValueKind.Null, (await GetAsync($"/v2.0/floatingips/{Id(fip)}", A)).Body.GetProperty("floatingip").GetProperty("port_id").ValueKind);
         _ = subnet;

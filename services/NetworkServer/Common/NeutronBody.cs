@@ -53,6 +53,9 @@ public sealed class NeutronBody
 
     public static NeutronBody Of(string resource, JsonObject attributes) => new(resource, attributes);
 
+    /// <summary>A string member of an object nested in <paramref name="attribute"/> (a pool's <c>start</c>): a 400 if it is not a string.</summary>
+    public static string? StringIn(JsonObject nested, string member, string attribute) => new NeutronBody(attribute, nested).String(member);
+
     public string? String(string name, int maxLength = 255)
     {
         if (!Attributes.TryGetPropertyValue(name, out var node) || node is null) return null;

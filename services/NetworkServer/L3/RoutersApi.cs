@@ -100,7 +100,7 @@ public static class RoutersApi
                 throw NeutronErrors.BadRequest("BadRequest", $"Bad router request: Network {networkId} is not a valid external network.");
             List<FixedIpRequest>? fixedIps = null;
             if (body.Array("external_fixed_ips") is { } given)
-                fixedIps = [.. given.OfType<JsonObject>().Select(o => new FixedIpRequest(o["subnet_id"]?.GetValue<string>(), o["ip_address"]?.GetValue<string>()))];
+                fixedIps = [.. given.OfType<JsonObject>().Select(o => new FixedIpRequest(NeutronBody.StringIn(o, "subnet_id", "external_fixed_ips"), NeutronBody.StringIn(o, "ip_address", "external_fixed_ips")))];
             var port = await ports.CreateAsync(tx, new PortRequest("", network)
             {
                 DeviceId = router.Id,
@@ -150,7 +150,7 @@ public static class RoutersApi
             var list = new List<RouteInfo>();
             foreach (var node in asked)
             {
-                if (node is not JsonObject o || o["destination"]?.GetValue<string>() is not { } d || o["nexthop"]?.GetValue<string>() is not { } h)
+                if (node is not JsonObject o || NeutronBody.StringIn(o, "destination", "routes") is not { } d || NeutronBody.StringIn(o, "nexthop", "routes") is not { } h)
                     throw NeutronErrors.BadAttribute("routes", $"'{asked.ToJsonString()}' is not a valid list of routes");
                 var destination = IpAddressing.ParseCidr(d, "routes");
                 var nexthop = IpAddressing.ParseAddress(h, "routes");

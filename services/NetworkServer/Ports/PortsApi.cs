@@ -60,8 +60,8 @@ public static class PortsApi
     {
         if (body.Array("fixed_ips") is not { } array) return null;
         return [.. array.Select(n => n is JsonObject o
-            ? new FixedIpRequest(o["subnet_id"]?.GetValue<string>() is { } s ? (Guid.TryParseExact(s, "D", out var g) ? g.ToString() : throw NeutronErrors.BadAttribute("fixed_ips", $"'{s}' is not a valid UUID")) : null,
-                o["ip_address"]?.GetValue<string>())
+            ? new FixedIpRequest(NeutronBody.StringIn(o, "subnet_id", "fixed_ips") is { } s ? (Guid.TryParseExact(s, "D", out var g) ? g.ToString() : throw NeutronErrors.BadAttribute("fixed_ips", $"'{s}' is not a valid UUID")) : null,
+                NeutronBody.StringIn(o, "ip_address", "fixed_ips"))
             : throw NeutronErrors.BadAttribute("fixed_ips", $"Invalid data format for fixed IP: '{n?.ToJsonString()}'"))];
     }
 
@@ -71,10 +71,10 @@ public static class PortsApi
         var pairs = new List<Contracts.AddressPair>();
         foreach (var n in array)
         {
-            if (n is not JsonObject o || o["ip_address"]?.GetValue<string>() is not { } ip)
+            if (n is not JsonObject o || NeutronBody.StringIn(o, "ip_address", "allowed_address_pairs") is not { } ip)
                 throw NeutronErrors.BadRequest("AllowedAddressPairsMissingIP", "AllowedAddressPair must contain ip_address");
             if (ip.Contains('/')) IpAddressing.ParseCidr(ip, "allowed_address_pairs"); else IpAddressing.ParseAddress(ip, "allowed_address_pairs");
-            pairs.Add(new Contracts.AddressPair(ip, o["mac_address"]?.GetValue<string>()));
+            pairs.Add(new Contracts.AddressPair(ip, NeutronBody.StringIn(o, "mac_address", "allowed_address_pairs")));
         }
         return Json.Write(pairs);
     }

@@ -140,7 +140,7 @@ public static class SubnetsApi
     }
 
     private static List<Pool> ReadPools(JsonArray given) =>
-        [.. given.Select(p => p is JsonObject o && o["start"]?.GetValue<string>() is { } s && o["end"]?.GetValue<string>() is { } e
+        [.. given.Select(p => p is JsonObject o && NeutronBody.StringIn(o, "start", "allocation_pools") is { } s && NeutronBody.StringIn(o, "end", "allocation_pools") is { } e
             ? new Pool(s, e) : throw NeutronErrors.BadAttribute("allocation_pools", $"'{given.ToJsonString()}' is not a valid allocation pool list"))];
 
     private static List<string>? Nameservers(NeutronBody body, int ipVersion)
@@ -158,7 +158,7 @@ public static class SubnetsApi
         var routes = new List<Contracts.RouteInfo>();
         foreach (var node in array)
         {
-            if (node is not JsonObject o || o["destination"]?.GetValue<string>() is not { } destination || o["nexthop"]?.GetValue<string>() is not { } nexthop)
+            if (node is not JsonObject o || NeutronBody.StringIn(o, "destination", "host_routes") is not { } destination || NeutronBody.StringIn(o, "nexthop", "host_routes") is not { } nexthop)
                 throw NeutronErrors.BadAttribute("host_routes", $"'{array.ToJsonString()}' is not a valid list of host routes");
             var dest = IpAddressing.ParseCidr(destination, "host_routes");
             var hop = IpAddressing.ParseAddress(nexthop, "host_routes");
