@@ -55,4 +55,26 @@ public static class DbConnectionExtensions
 {
     /// <summary>True for MySQL's duplicate-key error, the signal that a unique claim was lost.</summary>
     public static bool IsDuplicateKey(this DbException e) => e is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
+
+    /// <summary>
+    /// A second connection beside <paramref name="transaction"/>'s, for one short read that must see
+    /// what others committed since the transaction began. It comes from a pool of its own: taken
+    /// from the service's pool, many requests each holding a connection while waiting for a
+    /// second would starve the pool and stall one another until the connect timeout.
+    /// </summary>
+    public static async Task<MySqlConnection> OpenSideConnectionAsync(this DbTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        var main = (MySqlConnection)transaction.Connection!;
+        var side = main.CloneWith(new MySqlConnectionStringBuilder(main.ConnectionString) { ApplicationName = "side-reads" }.ConnectionString);
+        try
+        {
+            await side.OpenAsync(cancellationToken);
+            return side;
+        }
+        catch
+        {
+            await side.DisposeAsync();
+            throw;
+        }
+    }
 }

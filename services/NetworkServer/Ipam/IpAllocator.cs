@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Net;
 using Dapper;
 using MySqlConnector;
+using Platform.Data;
 using NetworkServer.Db;
 
 namespace NetworkServer.Ipam;
@@ -49,8 +50,7 @@ public static class IpAllocator
 
         // Crowded: look at what is taken now (outside this transaction's snapshot, which would
         // keep offering addresses taken since it began) and try free ones in random order.
-        await using var look = ((MySqlConnection)tx.Connection!).Clone();
-        await look.OpenAsync();
+        await using var look = await tx.OpenSideConnectionAsync();
         while (true)
         {
             var taken = (await look.QueryAsync<string>("SELECT ip_address FROM ipallocations WHERE subnet_id = @id", new { id = subnet.Id }))

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using MySqlConnector;
+using Platform.Data;
 using Platform.Hosting;
 
 namespace NetworkServer.Ml2;
@@ -41,8 +42,7 @@ public static class SegmentAllocations
         // Crowded: search each range for its lowest free id. The search runs outside the
         // transaction, so each look sees what others have committed since; the transaction's own
         // snapshot would keep offering an id taken after it began.
-        await using var look = ((MySqlConnection)tx.Connection!).Clone();
-        await look.OpenAsync();
+        await using var look = await tx.OpenSideConnectionAsync();
         foreach (var range in ranges)
         {
             while (await LowestFreeAsync(look, type, physicalNetwork, range) is { } id)

@@ -32,6 +32,12 @@ public sealed record PortRequest(string ProjectId, Network Network)
     public string HostId { get; init; } = "";
     public string VnicType { get; init; } = "normal";
     public string Profile { get; init; } = "{}";
+
+    /// <summary>
+    /// The project's default security group, for a port that names none. Found (or made) before the
+    /// port's transaction opens, as it takes a connection of its own.
+    /// </summary>
+    public string? DefaultSecurityGroup { get; init; }
 }
 
 /// <summary>
@@ -39,7 +45,7 @@ public sealed record PortRequest(string ProjectId, Network Network)
 /// <c>base_mac</c>, fixed IPs from IPAM, security groups, and the binding the mechanism drivers
 /// decide. Routers and floating IPs make their ports through here too.
 /// </summary>
-public sealed class PortOperations(MechanismManager mechanisms, DefaultSecurityGroups defaultGroups, AgentNotifier notifier, QuotaEngine quotas, NeutronAuthz authz,
+public sealed class PortOperations(MechanismManager mechanisms, AgentNotifier notifier, QuotaEngine quotas, NeutronAuthz authz,
     IConfiguration configuration, TimeProvider time)
 {
     private const int MacTries = 16;
@@ -80,8 +86,8 @@ public sealed class PortOperations(MechanismManager mechanisms, DefaultSecurityG
                 throw NeutronErrors.Conflict("PortSecurityAndIPRequiredForSecurityGroups", "Port security must be enabled and port must have an IP address in order to use security groups.");
             groups.AddRange(await CheckGroupsAsync(tx, request.ProjectId, asked));
         }
-        else if (portSecurity && request.SecurityGroups is null && !IsNetworkOwned(request.DeviceOwner))
-            groups.Add(await defaultGroups.EnsureAsync(request.ProjectId));
+        else if (portSecurity && request.SecurityGroups is null && !IsNetworkOwned(request.DeviceOwner) && request.DefaultSecurityGroup is { } group)
+            groups.Add(group);
 
         var now = time.GetUtcNow().UtcDateTime;
         var port = new Port(Guid.NewGuid().ToString(), request.ProjectId, network.Id, request.Name, request.Description, request.MacAddress ?? NewMac(),

@@ -6,6 +6,7 @@ using NetworkServer.Common;
 using NetworkServer.Db;
 using NetworkServer.Ipam;
 using NetworkServer.Networks;
+using NetworkServer.SecurityGroups;
 using Platform.Data;
 
 namespace NetworkServer.Ports;
@@ -94,7 +95,8 @@ public static class PortsApi
             if (body.Has(attribute)) authz.Enforce($"{action}:{attribute}", target);
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz, PortOperations ports)
+    private static async Task<IResult> CreateAsync(HttpRequest request, IDbConnectionFactory db, NeutronAuthz authz, PortOperations ports,
+        DefaultSecurityGroups defaults)
     {
         var body = await NeutronBody.ReadAsync(request, "port", Writable);
         var networkId = body.RequiredUuid("network_id");
@@ -102,6 +104,10 @@ public static class PortsApi
         var mac = body.String("mac_address");
         if (mac is not null && !System.Text.RegularExpressions.Regex.IsMatch(mac, "^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$"))
             throw NeutronErrors.BadAttribute("mac_address", $"'{mac}' is not a valid MAC address");
+        var securityGroups = body.Strings("security_groups");
+        // As neutron, a project's first port makes its default group; before the port's own
+        // connection is taken, since the group is made on a connection of its own.
+        var defaultGroup = securityGroups is null && body.Bool("port_security_enabled") != false ? await defaults.EnsureAsync(owner) : null;
         await using var c = await db.OpenAsync();
         await using var tx = await c.BeginTransactionAsync();
         var network = await NetworksApi.FindVisibleAsync(c, authz, networkId, tx);
@@ -120,7 +126,8 @@ public static class PortsApi
             AdminStateUp = body.Bool("admin_state_up") ?? true,
             MacAddress = mac?.ToLowerInvariant(),
             FixedIps = FixedIps(body),
-            SecurityGroups = body.Strings("security_groups"),
+            SecurityGroups = securityGroups,
+            DefaultSecurityGroup = defaultGroup,
             PortSecurityEnabled = body.Bool("port_security_enabled"),
             AllowedAddressPairs = AddressPairs(body) ?? "[]",
             HostId = body.String("binding:host_id") ?? "",
