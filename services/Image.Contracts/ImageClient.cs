@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Platform.Catalog;
@@ -32,10 +33,10 @@ public sealed record ImageInfo
 public sealed class ImageNotFoundException(string imageId) : Exception($"image {imageId} not found");
 
 /// <summary>
-/// The image service's REST API as other services call it, on behalf of the user of the current
-/// request: the user's token as <c>X-Auth-Token</c> and this service's own token as
-/// <c>X-Service-Token</c>, so the image service applies the user's visibility and lets the call
-/// through even if the user's token expires during a long build or copy.
+/// The image service's REST API as other services call it: on behalf of the user of the current
+/// request where its token is at hand (the user's token as <c>X-Auth-Token</c> and this service's
+/// own as <c>X-Service-Token</c>, so the image service applies the user's visibility), and as the
+/// service itself for work that came over the bus (<see cref="PeerRequests"/>).
 /// </summary>
 public sealed class ImageClient(HttpClient http, IServiceCatalog catalog)
 {
@@ -68,20 +69,39 @@ public sealed class ImageClient(HttpClient http, IServiceCatalog catalog)
         }
     }
 
-    private async Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path, CancellationToken cancellationToken)
+    /// <summary>Creates a queued image record (a snapshot's, before its data is uploaded).</summary>
+    public async Task<ImageInfo> CreateImageAsync(IReadOnlyDictionary<string, object?> attributes, CancellationToken cancellationToken = default)
     {
-        var user = RequestContextAccessor.Current?.AuthToken
-            ?? throw new InvalidOperationException("no user token in the request context: image calls are made on a user's behalf");
-        var root = await catalog.GetEndpointAsync(ServiceType, ct: cancellationToken);
-        var request = new HttpRequestMessage(method, new Uri(new Uri(root.ToString().TrimEnd('/') + "/"), path));
-        request.Headers.Add("X-Auth-Token", user);
-        request.Headers.Add("X-Service-Token", await catalog.GetTokenAsync(cancellationToken));
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        // The image service keeps it as the global request id, so one id follows the work across services.
-        if ((RequestContextAccessor.Current?.GlobalRequestId ?? RequestContextAccessor.Current?.RequestId) is { } id)
-            request.Headers.Add("X-OpenStack-Request-ID", id);
-        return request;
+        using var request = await RequestAsync(HttpMethod.Post, "v2/images", cancellationToken);
+        request.Content = JsonContent.Create(attributes);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"image service answered {(int)response.StatusCode} to an image create: {await response.Content.ReadAsStringAsync(cancellationToken)}",
+                null, response.StatusCode);
+        return await JsonSerializer.DeserializeAsync<ImageInfo>(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken)
+            ?? throw new InvalidDataException("the image service sent no image");
     }
+
+    /// <summary>Uploads the data of a queued image, streamed.</summary>
+    public async Task UploadDataAsync(string imageId, Stream data, CancellationToken cancellationToken = default)
+    {
+        using var request = await RequestAsync(HttpMethod.Put, $"v2/images/{Uri.EscapeDataString(imageId)}/file", cancellationToken);
+        request.Content = new StreamContent(data);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var response = await http.SendAsync(request, cancellationToken);
+        await EnsureFoundAsync(response, imageId);
+    }
+
+    /// <summary>Deletes an image (a snapshot whose upload failed).</summary>
+    public async Task DeleteImageAsync(string imageId, CancellationToken cancellationToken = default)
+    {
+        using var request = await RequestAsync(HttpMethod.Delete, $"v2/images/{Uri.EscapeDataString(imageId)}", cancellationToken);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.NotFound) await EnsureFoundAsync(response, imageId);
+    }
+
+    private Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path, CancellationToken cancellationToken) =>
+        PeerRequests.CreateAsync(catalog, ServiceType, method, path, cancellationToken);
 
     private static async Task EnsureFoundAsync(HttpResponseMessage response, string imageId)
     {

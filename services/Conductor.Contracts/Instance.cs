@@ -1,0 +1,132 @@
+using Scheduler.Contracts;
+
+namespace Conductor.Contracts;
+
+/// <summary>nova's vm_state values.</summary>
+public static class VmStates
+{
+    public const string Building = "building";
+    public const string Active = "active";
+    public const string Stopped = "stopped";
+    public const string Paused = "paused";
+    public const string Suspended = "suspended";
+    public const string Rescued = "rescued";
+    public const string Resized = "resized";
+    public const string SoftDeleted = "soft-delete";
+    public const string Deleted = "deleted";
+    public const string Error = "error";
+    public const string Shelved = "shelved";
+    public const string ShelvedOffloaded = "shelved_offloaded";
+}
+
+/// <summary>nova's task_state values (null when no task runs).</summary>
+public static class TaskStates
+{
+    public const string Scheduling = "scheduling";
+    public const string BlockDeviceMapping = "block_device_mapping";
+    public const string Networking = "networking";
+    public const string Spawning = "spawning";
+    public const string ImageSnapshot = "image_snapshot";
+    public const string ImageSnapshotPending = "image_snapshot_pending";
+    public const string ImagePendingUpload = "image_pending_upload";
+    public const string ImageUploading = "image_uploading";
+    public const string Rebooting = "reboot_started";
+    public const string RebootPending = "reboot_pending";
+    public const string RebootingHard = "reboot_started_hard";
+    public const string RebootPendingHard = "reboot_pending_hard";
+    public const string Pausing = "pausing";
+    public const string Unpausing = "unpausing";
+    public const string Suspending = "suspending";
+    public const string Resuming = "resuming";
+    public const string PoweringOff = "powering-off";
+    public const string PoweringOn = "powering-on";
+    public const string Rebuilding = "rebuilding";
+    public const string RebuildBlockDeviceMapping = "rebuild_block_device_mapping";
+    public const string RebuildSpawning = "rebuild_spawning";
+    public const string Deleting = "deleting";
+}
+
+/// <summary>nova's power_state values (the integers the API shows as OS-EXT-STS:power_state).</summary>
+public static class PowerStates
+{
+    public const int NoState = 0;
+    public const int Running = 1;
+    public const int Paused = 3;
+    public const int Shutdown = 4;
+    public const int Crashed = 6;
+    public const int Suspended = 7;
+}
+
+/// <summary>One fixed address of a port, as the server's <c>addresses</c> shows it.</summary>
+public sealed record FixedAddress(string Address, int Version, string? SubnetId = null, string Type = "fixed");
+
+/// <summary>One interface of an instance (an entry of nova's network_info).</summary>
+public sealed record VifInfo
+{
+    public required string PortId { get; init; }
+    public required string NetworkId { get; init; }
+
+    /// <summary>The network's name: the key of the server's <c>addresses</c>.</summary>
+    public string? NetworkLabel { get; init; }
+
+    public string? MacAddress { get; init; }
+    public IReadOnlyList<FixedAddress> Addresses { get; init; } = [];
+
+    /// <summary>The port was created for this instance, so it goes when the instance does.</summary>
+    public bool PreserveOnDelete { get; init; }
+}
+
+/// <summary>A fault kept on an instance (nova's instance_faults): shown as the server's <c>fault</c>.</summary>
+public sealed record FaultInfo(int Code, string Message, string? Details, DateTime Created);
+
+/// <summary>
+/// One instance as the conductor keeps it (nova's Instance object). <see cref="Version"/> grows by
+/// one on every change, so a reader can apply snapshots in order and drop older ones.
+/// </summary>
+public sealed record InstanceInfo
+{
+    public required string Uuid { get; init; }
+    public long Version { get; init; }
+    public required string ProjectId { get; init; }
+    public string? UserId { get; init; }
+    public string? DisplayName { get; init; }
+    public string? DisplayDescription { get; init; }
+    public string? Hostname { get; init; }
+    public required string VmState { get; init; }
+    public string? TaskState { get; init; }
+    public int PowerState { get; init; }
+    public string? Host { get; init; }
+    public string? Node { get; init; }
+    public string? AvailabilityZone { get; init; }
+    public required FlavorSpec Flavor { get; init; }
+
+    /// <summary>The image id; empty for a server booted from a volume.</summary>
+    public string? ImageRef { get; init; }
+
+    public string? KeyName { get; init; }
+    public string? KeyData { get; init; }
+    public string? UserData { get; init; }
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<VifInfo> NetworkInfo { get; init; } = [];
+    public IReadOnlyList<string> SecurityGroups { get; init; } = [];
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public bool Locked { get; init; }
+    public string? LockedBy { get; init; }
+    public string? LockedReason { get; init; }
+    public int LaunchIndex { get; init; }
+    public string? ReservationId { get; init; }
+    public bool ConfigDrive { get; init; }
+    public string? AccessIpV4 { get; init; }
+    public string? AccessIpV6 { get; init; }
+    public int Progress { get; init; }
+    public FaultInfo? Fault { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime? UpdatedAt { get; init; }
+    public DateTime? LaunchedAt { get; init; }
+    public DateTime? TerminatedAt { get; init; }
+    public bool Deleted { get; init; }
+    public DateTime? DeletedAt { get; init; }
+}
+
+/// <summary>A network the user asked for: a network (optionally with a fixed IP) or an existing port.</summary>
+public sealed record RequestedNetwork(string? NetworkId, string? PortId = null, string? FixedIp = null);
