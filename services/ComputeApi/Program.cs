@@ -7,6 +7,7 @@ builder.AddComputeApi();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapComputeApi();
 return await app.RunServiceAsync(args);
 
 // Visible to the service tests (WebApplicationFactory<Program>).
