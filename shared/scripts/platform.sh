@@ -78,6 +78,26 @@ write_config() { # name kind port db
       echo "[glance_store]"
       echo "filesystem_store_datadir = $P/images"
     fi
+    if [[ $name == scheduler ]]; then
+      echo
+      echo "[placement]"
+      echo "grpc_listen = http://127.0.0.1:8779"
+    fi
+    if [[ $name == compute-api || $name == conductor || $name == compute-agent ]]; then
+      echo
+      echo "[placement]"
+      echo "grpc_url = http://127.0.0.1:8779"
+    fi
+    if [[ $name == compute-agent ]]; then
+      # The libvirt driver comes with the data-plane work; until then two fake hypervisors,
+      # $HOSTNAME_ and $HOSTNAME_-2, stand in (FAKE_HOSTS=N for more).
+      echo
+      echo "[compute]"
+      echo "driver = fake"
+      echo
+      echo "[fake]"
+      echo "host_count = ${FAKE_HOSTS:-2}"
+    fi
   } > "$f"
   chmod 600 "$f"
 }

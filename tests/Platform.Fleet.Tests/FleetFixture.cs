@@ -27,6 +27,12 @@ public sealed class FleetFixture : IAsyncLifetime
 
     public FleetProcess Get(string name) => Processes.Single(p => p.Deployable.Name == name);
 
+    /// <summary>The scheduler's placement gRPC port in this fleet.</summary>
+    public int PlacementGrpcPort { get; private set; }
+
+    /// <summary>How many fake hypervisors the fleet's compute agent runs (fleet-test, fleet-test-2, ...).</summary>
+    public const int FakeHostCount = 2;
+
     /// <summary>Where the image service keeps image data in this fleet.</summary>
     public string ImageStoreDirectory => Path.Combine(directory, "images");
 
@@ -41,6 +47,7 @@ public sealed class FleetFixture : IAsyncLifetime
             Processes.Add(new FleetProcess(deployable, Deployable.FreePort(),
                 Path.Combine(directory, deployable.Name + ".conf"), Path.Combine(directory, deployable.Name + ".log")));
         var passwords = Processes.ToDictionary(p => p.Deployable.Name, _ => Secret());
+        PlacementGrpcPort = Deployable.FreePort();
 
         foreach (var process in Processes)
         {
@@ -68,6 +75,14 @@ public sealed class FleetFixture : IAsyncLifetime
                 lines.AddRange(["[token]", $"key_repository = {Path.Combine(directory, "identity-keys")}", "[security_compliance]", "lockout_failure_attempts = 3", "lockout_duration = 30"]);
             if (deployable.Name == "image")
                 lines.AddRange(["[glance_store]", $"filesystem_store_datadir = {ImageStoreDirectory}"]);
+            // The scheduler serves placement over gRPC on a port of its own; its callers find it there.
+            if (deployable.Name == "scheduler")
+                lines.AddRange(["[placement]", $"grpc_listen = http://127.0.0.1:{PlacementGrpcPort}"]);
+            if (deployable.Name is "compute-api" or "conductor" or "compute-agent")
+                lines.AddRange(["[placement]", $"grpc_url = http://127.0.0.1:{PlacementGrpcPort}"]);
+            // Two fake hypervisors, fleet-test and fleet-test-2, as the compute issue's checks ask.
+            if (deployable.Name == "compute-agent")
+                lines.AddRange(["[compute]", "driver = fake", "[fake]", $"host_count = {FakeHostCount}"]);
             await File.WriteAllLinesAsync(process.ConfigFile, lines);
         }
 

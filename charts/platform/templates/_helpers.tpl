@@ -35,6 +35,26 @@ key_repository = /var/lib/platform/identity-keys
 [glance_store]
 filesystem_store_datadir = /var/lib/platform/images
 {{- end }}
+{{- if eq $name "scheduler" }}
+
+[placement]
+grpc_listen = http://0.0.0.0:{{ $root.Values.placement.grpcPort }}
+{{- end }}
+{{- if has $name (list "compute-api" "conductor" "compute-agent") }}
+
+[placement]
+grpc_url = http://{{ $root.Release.Name }}-scheduler:{{ $root.Values.placement.grpcPort }}
+{{- end }}
+{{- if eq $name "compute-agent" }}
+
+[compute]
+driver = {{ $root.Values.compute.driver }}
+{{- if eq $root.Values.compute.driver "fake" }}
+
+[fake]
+host_count = {{ $root.Values.compute.fakeHostCount }}
+{{- end }}
+{{- end }}
 {{- with $root.Values.telemetry.otlpEndpoint }}
 
 [telemetry]
