@@ -68,7 +68,9 @@ internal sealed class OutboxDispatcher(
     internal async Task<int> DispatchBatchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // READ COMMITTED: the claim locks only the rows it takes, not the gap after them, so the
+        // service's own transactions keep inserting outbox rows while a batch is being sent.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition("""
             SELECT id, message_id AS MessageId, kind, destination, message_type AS MessageType, body, headers
             FROM outbox_messages ORDER BY id LIMIT @Limit FOR UPDATE SKIP LOCKED
