@@ -72,7 +72,7 @@ public sealed record VifInfo
     public string? MacAddress { get; init; }
     public IReadOnlyList<FixedAddress> Addresses { get; init; } = [];
 
-    /// <summary>The port was created for this instance, so it goes when the instance does.</summary>
+    /// <summary>The user gave this port: when the instance goes it is unbound and kept, not deleted (nova's preserve_on_delete).</summary>
     public bool PreserveOnDelete { get; init; }
 }
 
