@@ -1,10 +1,34 @@
+using ComputeApi.ServerGroups;
 using Conductor.Contracts;
+using Dapper;
 using MassTransit;
+using Platform.Data;
 
 namespace ComputeApi.ReadModel;
 
-/// <summary>Keeps the API's read model of instances current from the conductor's instance events.</summary>
-public sealed class InstanceUpdatedConsumer : IConsumer<InstanceUpdated>
+/// <summary>
+/// Keeps the API's read model of instances current from the conductor's instance events: a
+/// snapshot is applied only over an older version; once the conductor owns the instance
+/// (version 1 on) its build request is done with, and once it is deleted it leaves its server group.
+/// </summary>
+public sealed class InstanceUpdatedConsumer(IDbConnectionFactory db) : IConsumer<InstanceUpdated>
 {
-    public Task Consume(ConsumeContext<InstanceUpdated> context) => Task.CompletedTask;
+    public async Task Consume(ConsumeContext<InstanceUpdated> context)
+    {
+        var instance = context.Message.Instance;
+        var ct = context.CancellationToken;
+        await using var c = await db.OpenAsync(ct);
+        if (!instance.Deleted)
+        {
+            await InstanceStore.WriteAsync(c, instance, cancellationToken: ct);
+            if (instance.Version >= 1)
+                await c.ExecuteAsync(new CommandDefinition("DELETE FROM build_requests WHERE instance_uuid = @Uuid", instance, cancellationToken: ct));
+            return;
+        }
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await InstanceStore.WriteAsync(c, instance, tx, ct);
+        await c.ExecuteAsync(new CommandDefinition("DELETE FROM build_requests WHERE instance_uuid = @Uuid", instance, tx, cancellationToken: ct));
+        await ServerGroupLookup.RemoveMemberAsync(tx, instance.Uuid, ct);
+        await tx.CommitAsync(ct);
+    }
 }

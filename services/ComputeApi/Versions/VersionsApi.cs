@@ -30,19 +30,20 @@ public static class VersionsApi
     {
         app.MapGet("/", (HttpRequest r) => Results.Json(new { versions = new[] { V20(Root(r)), V21(Root(r)) } })).AllowAnonymous();
         app.MapGet("/v2.1", (HttpRequest r) => Results.Json(new { version = Described(Root(r)) })).AllowAnonymous();
-        app.MapGet("/v2.1/", (HttpRequest r) => Results.Json(new { version = Described(Root(r)) })).AllowAnonymous();
         return app;
     }
 
     // The single-version document spells "media-types" with a dash, as nova's does.
-    private static Dictionary<string, object> Described(string root)
+    private static Dictionary<string, object> Described(string root) => new()
     {
-        var json = System.Text.Json.JsonSerializer.SerializeToNode(V21(root))!.AsObject();
-        var media = json["media_types"]!;
-        json.Remove("media_types");
-        json["media-types"] = media.DeepClone();
-        return json.ToDictionary(kv => kv.Key, kv => (object)kv.Value!);
-    }
+        ["id"] = "v2.1",
+        ["status"] = "CURRENT",
+        ["version"] = ApiVersion.Max.ToString(),
+        ["min_version"] = ApiVersion.Min.ToString(),
+        ["updated"] = "2013-07-23T11:33:21Z",
+        ["links"] = new object[] { new { rel = "self", href = $"{root}/v2.1/" }, new { rel = "describedby", type = "text/html", href = "https://docs.openstack.org/" } },
+        ["media-types"] = new[] { new { @base = "application/json", type = "application/vnd.openstack.compute+json;version=2.1" } },
+    };
 
     private static string Root(HttpRequest r) => $"{r.Scheme}://{r.Host}{r.PathBase}";
 }
