@@ -7,6 +7,7 @@ builder.AddScheduler();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapScheduler();
 return await app.RunServiceAsync(args);
 
 // Visible to the service tests (WebApplicationFactory<Program>).
