@@ -31,12 +31,17 @@ internal static class ServiceProcesses
     /// <summary>
     /// The build of <c>services/{project}</c> in this bench's configuration (the ProjectReference builds it).
     /// </summary>
-    internal static string ServiceDll(string project)
+    internal static string ServiceDll(string project) => Dll("services", project);
+
+    /// <summary>The build of <c>agents/{project}</c>, as <see cref="ServiceDll"/>.</summary>
+    internal static string AgentDll(string project) => Dll("agents", project);
+
+    private static string Dll(string folder, string project)
     {
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = output.Name;
         var configuration = output.Parent!.Name;
-        var dll = Path.Combine(RepositoryRoot(), "services", project, "bin", configuration, framework, project + ".dll");
+        var dll = Path.Combine(RepositoryRoot(), folder, project, "bin", configuration, framework, project + ".dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"{project.ToLowerInvariant()} is not built; run make bench", dll);
     }
 
@@ -170,6 +175,36 @@ internal static class ServiceProcesses
         if (response.StatusCode != status)
             throw new InvalidOperationException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.PathAndQuery} answered {(int)response.StatusCode}: {body[..Math.Min(body.Length, 500)]}");
         return body;
+    }
+
+    private static HttpClient Management() => new()
+    {
+        BaseAddress = new Uri(Environment.GetEnvironmentVariable("PLATFORM_BENCH_RABBITMQ_MANAGEMENT") ?? "http://127.0.0.1:15672"),
+        DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("guest:guest"u8.ToArray())) },
+    };
+
+    /// <summary>A RabbitMQ virtual host of the run's own, so no queue of another run (or of make run) meets it.</summary>
+    internal static async Task CreateVirtualHostAsync(string vhost)
+    {
+        using var http = Management();
+        using var put = await http.PutAsync($"/api/vhosts/{Uri.EscapeDataString(vhost)}", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        put.EnsureSuccessStatusCode();
+        using var grant = await http.PutAsync($"/api/permissions/{Uri.EscapeDataString(vhost)}/guest",
+            new StringContent("""{"configure":".*","write":".*","read":".*"}""", System.Text.Encoding.UTF8, "application/json"));
+        grant.EnsureSuccessStatusCode();
+    }
+
+    internal static async Task DeleteVirtualHostAsync(string vhost)
+    {
+        try
+        {
+            using var http = Management();
+            using var _ = await http.DeleteAsync($"/api/vhosts/{Uri.EscapeDataString(vhost)}");
+        }
+        catch (HttpRequestException e)
+        {
+            Console.Error.WriteLine($"  could not remove vhost {vhost}: {e.Message}");
+        }
     }
 
     internal static async Task CreateDatabaseAsync(string database)
