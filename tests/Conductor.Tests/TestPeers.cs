@@ -21,6 +21,9 @@ public sealed class Peers
     public ConcurrentQueue<InstanceInfo> Events { get; } = new();
     public ConcurrentDictionary<Type, int> Consumed { get; } = new();
 
+    /// <summary>The builds the conductor finished consuming, in order, so a test can wait for its own.</summary>
+    public ConcurrentQueue<BuildInstances> ConsumedBuilds { get; } = new();
+
     public static Selection On(string host) => new()
     {
         ServiceHost = host,
@@ -109,6 +112,7 @@ public sealed class CountingConsumeObserver(Peers peers) : IConsumeObserver
     public Task PostConsume<T>(ConsumeContext<T> context) where T : class
     {
         peers.Consumed.AddOrUpdate(typeof(T), 1, (_, n) => n + 1);
+        if (context.Message is BuildInstances build) peers.ConsumedBuilds.Enqueue(build);
         return Task.CompletedTask;
     }
 
