@@ -156,6 +156,8 @@ public sealed class BuildFlowTests(MySqlFixture mysql, RabbitMqFixture rabbit)
 
         foreach (var uuid in uuids)
         {
+            Assert.True(await Eventually.TrueAsync(() => Peers.SchedulerRequests.Any(r => r.InstanceUuids.Contains(uuid))
+                && Peers.CastsTo<BuildAndRunInstance>().Any(b => b.Instance.Uuid == uuid), Wait), $"{uuid} scheduled and cast");
             Assert.Single(Peers.SchedulerRequests, r => r.InstanceUuids.Contains(uuid));
             Assert.Single(Peers.CastsTo<BuildAndRunInstance>(), b => b.Instance.Uuid == uuid);
             Assert.True(await Eventually.TrueAsync(() => Peers.EventsOf(uuid).Count == 2, Wait));
