@@ -45,15 +45,12 @@ public sealed class ComputeNotifier(IServiceCatalog catalog, IHttpClientFactory 
         {
             try
             {
-                var compute = await catalog.GetEndpointAsync("compute", ct: ct);
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(compute.ToString().TrimEnd('/') + "/os-server-external-events"))
+                // No caller here: the events go with the network service's own token.
+                using var request = await PeerRequests.CreateAsync(catalog, "compute", HttpMethod.Post, "os-server-external-events", ct);
+                request.Content = JsonContent.Create(new
                 {
-                    Content = JsonContent.Create(new
-                    {
-                        events = batch.Select(e => new { name = e.Name, server_uuid = e.ServerUuid, tag = e.Tag, status = e.Status }),
-                    }),
-                };
-                request.Headers.Add("X-Auth-Token", await catalog.GetTokenAsync(ct));
+                    events = batch.Select(e => new { name = e.Name, server_uuid = e.ServerUuid, tag = e.Tag, status = e.Status }),
+                });
                 using var response = await clients.CreateClient(nameof(ComputeNotifier)).SendAsync(request, ct);
                 // 207 (some servers unknown) is a success; 404 (none known: deleted meanwhile) leaves nothing to retry.
                 if (response.IsSuccessStatusCode || (int)response.StatusCode == 404) return;
