@@ -68,16 +68,16 @@ public sealed class ComputeScenario : IScenario
                 }
                 var process = StartServer(part.Name, part.Dll, config, part.Log(work.FullName));
                 processes.Add((part, process));
-                using var probe = Client(part.Port);
+                using var probe = LoopbackClient(part.Port);
                 await WaitReadyAsync(part.Name, probe, process, part.Log(work.FullName));
             }
 
             var identity = parts[0];
-            using var identityHttp = Client(identity.Port);
+            using var identityHttp = LoopbackClient(identity.Port);
             var token = await IdentityScenario.IssueAsync(identityHttp, IdentityScenario.AdminPasswordBody(adminPassword));
-            using var image = Client(parts[1].Port);
+            using var image = LoopbackClient(parts[1].Port);
             image.DefaultRequestHeaders.Add("X-Auth-Token", token);
-            using var compute = Client(parts[4].Port);
+            using var compute = LoopbackClient(parts[4].Port);
             compute.DefaultRequestHeaders.Add("X-Auth-Token", token);
             compute.DefaultRequestHeaders.Add("OpenStack-API-Version", "compute 2.37");
             return await MeasureAsync(compute, image, await ProjectIdAsync(identityHttp, token));
@@ -102,7 +102,7 @@ public sealed class ComputeScenario : IScenario
         var measurements = new List<Measurement>();
         var imageId = await CreateImageAsync(image);
         var flavorId = await CreateFlavorAsync(compute);
-        using (var quota = await compute.PutAsync($"/v2.1/os-quota-sets/{project}", Json("""{"quota_set": {"instances": -1, "cores": -1, "ram": -1}}""")))
+        using (var quota = await compute.PutAsync($"/v2.1/os-quota-sets/{project}", JsonBody("""{"quota_set": {"instances": -1, "cores": -1, "ram": -1}}""")))
             await Expect(quota, HttpStatusCode.OK);
         await WaitForHypervisorsAsync(compute);
 
@@ -140,7 +140,7 @@ public sealed class ComputeScenario : IScenario
             {
                 var start = Stopwatch.GetTimestamp();
                 var body = $$$"""{"server": {"name": "{{{prefix}}}-{{{i}}}", "imageRef": "{{{imageId}}}", "flavorRef": "{{{flavorId}}}", "networks": "none"}}""";
-                using var response = await compute.PostAsync("/v2.1/servers", Json(body));
+                using var response = await compute.PostAsync("/v2.1/servers", JsonBody(body));
                 using var created = JsonDocument.Parse(await Expect(response, HttpStatusCode.Accepted));
                 var id = created.RootElement.GetProperty("server").GetProperty("id").GetString()!;
                 if (await WaitSettledAsync(compute, id) != "ACTIVE") Interlocked.Increment(ref errors);
@@ -186,7 +186,7 @@ public sealed class ComputeScenario : IScenario
 
     private static async Task<string> CreateImageAsync(HttpClient image)
     {
-        using var response = await image.PostAsync("/v2/images", Json("""{"name": "bench-image", "disk_format": "qcow2", "container_format": "bare", "visibility": "public"}"""));
+        using var response = await image.PostAsync("/v2/images", JsonBody("""{"name": "bench-image", "disk_format": "qcow2", "container_format": "bare", "visibility": "public"}"""));
         using var doc = JsonDocument.Parse(await Expect(response, HttpStatusCode.Created));
         var id = doc.RootElement.GetProperty("id").GetString()!;
         using var data = new ByteArrayContent(RandomNumberGenerator.GetBytes(64 * 1024));
@@ -198,7 +198,7 @@ public sealed class ComputeScenario : IScenario
 
     private static async Task<string> CreateFlavorAsync(HttpClient compute)
     {
-        using var response = await compute.PostAsync("/v2.1/flavors", Json("""{"flavor": {"name": "bench.tiny", "ram": 512, "vcpus": 1, "disk": 1}}"""));
+        using var response = await compute.PostAsync("/v2.1/flavors", JsonBody("""{"flavor": {"name": "bench.tiny", "ram": 512, "vcpus": 1, "disk": 1}}"""));
         using var doc = JsonDocument.Parse(await Expect(response, HttpStatusCode.OK));
         return doc.RootElement.GetProperty("flavor").GetProperty("id").GetString()!;
     }
@@ -214,13 +214,6 @@ public sealed class ComputeScenario : IScenario
         return doc.RootElement.GetProperty("token").GetProperty("project").GetProperty("id").GetString()!;
     }
 
-    private static HttpClient Client(int port) => new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, UseProxy = false })
-    {
-        BaseAddress = new Uri($"http://127.0.0.1:{port}"),
-        Timeout = TimeSpan.FromSeconds(60),
-    };
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     private static string WriteConfig(string dir, Part part, Part[] parts, string transport, int grpcPort,
         Dictionary<string, string> passwords, string adminPassword)

@@ -42,14 +42,14 @@ public sealed class NetworkScenario : IScenario
             var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
             var identityWork = Directory.CreateDirectory(Path.Combine(work.FullName, "identity")).FullName;
             identity = await IdentityScenario.StartAsync(identityDll, identityWork, identityDatabase, identityPort, adminPassword, identityLog);
-            using var identityHttp = Client(identityPort);
+            using var identityHttp = LoopbackClient(identityPort);
             await WaitReadyAsync("identity", identityHttp, identity, identityLog);
 
             var port = FreePort();
             var config = WriteConfig(work.FullName, networkDatabase, port, identityPort);
             await RunCommandAsync("network-server", networkDll, ["db", "sync", "--config-file", config]);
             network = StartServer("network-server", networkDll, config, networkLog);
-            using var http = Client(port);
+            using var http = LoopbackClient(port);
             await WaitReadyAsync("network-server", http, network, networkLog);
             http.DefaultRequestHeaders.Add("X-Auth-Token", await IdentityScenario.IssueAsync(identityHttp, IdentityScenario.AdminPasswordBody(adminPassword)));
             return await MeasureAsync(http, networkDatabase);
@@ -71,17 +71,10 @@ public sealed class NetworkScenario : IScenario
         }
     }
 
-    private static HttpClient Client(int port) => new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, UseProxy = false })
-    {
-        BaseAddress = new Uri($"http://127.0.0.1:{port}"),
-        Timeout = TimeSpan.FromSeconds(60),
-    };
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     private static async Task<string> CreateAsync(HttpClient http, string path, string json)
     {
-        using var response = await http.PostAsync(path, Json(json));
+        using var response = await http.PostAsync(path, JsonBody(json));
         var body = await Expect(response, HttpStatusCode.Created);
         using var doc = System.Text.Json.JsonDocument.Parse(body);
         return doc.RootElement.EnumerateObject().First().Value.GetProperty("id").GetString()!;
@@ -110,7 +103,7 @@ public sealed class NetworkScenario : IScenario
     {
         var measurements = new List<Measurement>();
         // Bench load is not a tenant's: no quota stands in its way.
-        using (var quota = await http.PutAsync("/v2.0/quotas/" + await ProjectIdAsync(http), Json("""{"quota": {"network": -1, "subnet": -1, "port": -1}}""")))
+        using (var quota = await http.PutAsync("/v2.0/quotas/" + await ProjectIdAsync(http), JsonBody("""{"quota": {"network": -1, "subnet": -1, "port": -1}}""")))
             await Expect(quota, HttpStatusCode.OK);
         var net = await CreateAsync(http, "/v2.0/networks", """{"network": {"name": "bench-ports"}}""");
         await CreateAsync(http, "/v2.0/subnets", $$$"""{"subnet": {"network_id": "{{{net}}}", "ip_version": 4, "cidr": "10.64.0.0/16"}}""");

@@ -177,6 +177,15 @@ internal static class ServiceProcesses
         return body;
     }
 
+    /// <summary>A client of a deployable on this machine, with room for many concurrent requests.</summary>
+    internal static HttpClient LoopbackClient(int port) => new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, UseProxy = false })
+    {
+        BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    internal static StringContent JsonBody(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+
     private static HttpClient Management() => new()
     {
         BaseAddress = new Uri(Environment.GetEnvironmentVariable("PLATFORM_BENCH_RABBITMQ_MANAGEMENT") ?? "http://127.0.0.1:15672"),
