@@ -16,12 +16,14 @@ public static class PlacementClientExtensions
     /// <summary>
     /// The placement gRPC client (<see cref="Placement.Placement.PlacementClient"/>), pointed at
     /// <c>[placement] grpc_url</c>: cleartext HTTP/2 with prior knowledge, as the scheduler serves
-    /// it, and every call carrying this service's own token, which placement's policy checks.
+    /// it, and every call carrying this service's own token, which placement's policy checks, and
+    /// the caller's global request id.
     /// </summary>
     public static IHostApplicationBuilder AddPlacementClient(this IHostApplicationBuilder builder)
     {
         var url = builder.Configuration["placement:grpc_url"] ?? DefaultGrpcUrl;
         builder.Services.AddGrpcClient<Placement.Placement.PlacementClient>(o => o.Address = new Uri(url))
+            .AddInterceptor(() => new RequestIdInterceptor())
             .AddCallCredentials(async (_, metadata, services) =>
                 metadata.Add(TokenMetadataKey, await services.GetRequiredService<IServiceCatalog>().GetTokenAsync()))
             // Inside the deployment the channel is plain HTTP/2, like every other internal call here.

@@ -37,12 +37,14 @@ public static class ServiceDefaults
     }
 
     /// <summary>
-    /// The shared middleware (request id, errors, then whatever libraries contributed, such as
-    /// token validation) and the default endpoints: <c>/healthz</c>, <c>/readyz</c>, <c>/metrics</c>.
+    /// The shared middleware (request id, request log, errors, then whatever libraries contributed,
+    /// such as token validation) and the default endpoints: <c>/healthz</c>, <c>/readyz</c>,
+    /// <c>/metrics</c>.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ErrorMiddleware>();
         app.UseRouting();
         foreach (var contributor in app.Services.GetServices<IMiddlewareContributor>())
@@ -70,6 +72,10 @@ public static class ServiceDefaults
     private static void ConfigureLogging(WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
+        // Every line logged under a span names its trace and span in its scopes, so one request's
+        // lines are found across the fleet by its trace id as well as by its request ids.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         if (string.Equals(builder.Configuration["logging:format"], "text", StringComparison.OrdinalIgnoreCase))
         {
             builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.UseUtcTimestamp = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff "; });
@@ -94,6 +100,8 @@ public static class ServiceDefaults
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !IsProbe(http.Request.Path))
                 .AddHttpClientInstrumentation()
                 .AddSource("MassTransit")
+                // The project's own spans (Platform.Messaging's outbox dispatch and the like).
+                .AddSource("Platform.*")
                 .AddSource("MySqlConnector"))
             .WithMetrics(m => m
                 .AddAspNetCoreInstrumentation()
@@ -112,7 +120,7 @@ public static class ServiceDefaults
         }
     }
 
-    private static bool IsProbe(PathString path) =>
+    internal static bool IsProbe(PathString path) =>
         path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/metrics");
 
     private static Task WriteHealthAsync(HttpContext http, HealthReport report)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Platform.Context;
@@ -22,13 +23,16 @@ internal static class ContextStamping
 
 /// <summary>
 /// Makes the sender's context the ambient one for the consumer, with a request id of its own,
-/// and puts both ids in the log scope so one request can be followed across services.
+/// and puts both ids in the log scope so one request can be followed across services. A message
+/// sent on someone's behalf (it carries a request id) gets one line when it has been handled, as
+/// a REST request does; a service's own periodic traffic (heartbeats, reports) does not.
 /// </summary>
 public sealed class ContextConsumeFilter<T>(ILogger<ContextConsumeFilter<T>> logger) : IFilter<ConsumeContext<T>> where T : class
 {
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
         var caller = ContextHeaders.FromBusHeaders(key => context.Headers.Get<string>(key));
+        var onBehalf = context.Headers.TryGetHeader(ContextHeaders.BusRequestId, out _);
         var previous = RequestContextAccessor.Current;
         RequestContextAccessor.Current = caller;
         try
@@ -40,7 +44,22 @@ public sealed class ContextConsumeFilter<T>(ILogger<ContextConsumeFilter<T>> log
                 ["MessageType"] = typeof(T).Name,
             }))
             {
-                await next.Send(context);
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await next.Send(context);
+                }
+                catch (Exception e) when (onBehalf)
+                {
+                    logger.LogInformation("{MessageType} {MessageId} failed after {Seconds:0.000} s: {Error}",
+                        typeof(T).Name, context.MessageId, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message);
+                    throw;
+                }
+                if (onBehalf)
+                {
+                    logger.LogInformation("{MessageType} {MessageId} handled in {Seconds:0.000} s",
+                        typeof(T).Name, context.MessageId, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                }
             }
         }
         finally

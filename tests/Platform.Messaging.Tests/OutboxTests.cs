@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -90,5 +92,85 @@ public sealed class OutboxTests(RabbitMqFixture rabbit, MySqlFixture mysql) : IC
             await second.StopQuietlyAsync();
             await receiver.StopQuietlyAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_message_written_inside_a_trace_is_consumed_in_that_trace()
+    {
+        // What OpenTelemetry does in a deployable: listen to MassTransit's spans and the project's.
+        var finished = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "MassTransit" or MessagingActivities.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = finished.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var url = await rabbit.NewVirtualHostAsync("outbox-trace");
+        var db = mysql.NewDatabase("outboxtrace");
+        var receiver = await TestBus.StartAsync(url, "receiver", b =>
+        {
+            b.Queue("conductor", e => e.Consumer<RecordingConsumer>());
+            b.Fanout("agent", e => e.Consumer<RecordingConsumer>());
+        });
+        var sender = await StartSenderAsync(url, db, dispatch: true);
+        try
+        {
+            await sender.Services.GetRequiredService<MigrationRunner>().SyncAsync();
+            await using (var c = new MySqlConnection(db))
+                await c.ExecuteAsync("CREATE TABLE changes (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(32) NOT NULL)");
+
+            // The request that writes the changes; it has ended by the time the dispatcher sends.
+            var request = new Activity("POST /v2.1/servers").SetIdFormat(ActivityIdFormat.W3C).Start();
+            RequestContextAccessor.Current = new RequestContext { UserId = "u-trace" };
+            await ChangeAsync(sender, "cast", commit: true, (o, tx) => o.CastAsync(tx, "conductor", new WorkItem(7)));
+            await ChangeAsync(sender, "fanout", commit: true, (o, tx) => o.FanoutAsync(tx, new Announcement("traced")));
+            request.Stop();
+            RequestContextAccessor.Current = null;
+            // And one written outside any trace, which starts a trace of its own.
+            await ChangeAsync(sender, "untraced", commit: true, (o, tx) => o.CastAsync(tx, "conductor", new WorkItem(8)));
+            sender.Services.GetRequiredService<IOutbox>().Notify();
+
+            Assert.True(await Eventually.TrueAsync(() => receiver.Received().Spans.Count >= 3, TimeSpan.FromSeconds(30)));
+            var spans = receiver.Received().Spans.ToDictionary(s => s.Message, s => s.Span);
+            Assert.Equal(3, spans.Count);
+
+            var cast = Assert.IsType<Activity>(spans[new WorkItem(7)]);
+            var fanout = Assert.IsType<Activity>(spans[new Announcement("traced")]);
+            Assert.Equal(request.TraceId, cast.TraceId);
+            Assert.Equal(request.TraceId, fanout.TraceId);
+            Assert.NotEqual(request.TraceId, spans[new WorkItem(8)]?.TraceId);
+
+            // Each consumer's span descends, through MassTransit's send and receive, from the
+            // dispatch span, whose parent is the request's span.
+            foreach (var consumed in new[] { cast, fanout })
+            {
+                List<Activity> chain = [];
+                Assert.True(await Eventually.TrueAsync(() =>
+                {
+                    chain = Ancestors(consumed, finished);
+                    return chain.Count > 0 && chain[^1].ParentSpanId == request.SpanId;
+                }, TimeSpan.FromSeconds(10)), $"no chain from {consumed.OperationName} to the request: {string.Join(" <- ", chain.Select(a => a.OperationName))}");
+                Assert.Equal("outbox dispatch", chain[^1].OperationName);
+                Assert.Equal(MessagingActivities.SourceName, chain[^1].Source.Name);
+                Assert.Contains(chain, a => a.Kind == ActivityKind.Producer);
+            }
+        }
+        finally
+        {
+            await sender.StopQuietlyAsync();
+            await receiver.StopQuietlyAsync();
+        }
+    }
+
+    /// <summary>The finished spans above <paramref name="span"/> in its trace, nearest first.</summary>
+    private static List<Activity> Ancestors(Activity span, IEnumerable<Activity> finished)
+    {
+        var bySpan = finished.Where(a => a.TraceId == span.TraceId).GroupBy(a => a.SpanId).ToDictionary(g => g.Key, g => g.First());
+        var chain = new List<Activity>();
+        for (var parent = span.ParentSpanId; bySpan.TryGetValue(parent, out var next) && chain.Count < 20; parent = next.ParentSpanId)
+            chain.Add(next);
+        return chain;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,9 @@ public sealed class Received(string instance)
     public string Instance { get; } = instance;
     public ConcurrentQueue<object> Messages { get; } = new();
     public ConcurrentQueue<RequestContext?> Contexts { get; } = new();
+
+    /// <summary>Each message with the span its consumer ran under (null without one).</summary>
+    public ConcurrentQueue<(object Message, Activity? Span)> Spans { get; } = new();
 }
 
 public sealed class EchoConsumer : IConsumer<Echo>
@@ -45,6 +49,7 @@ public sealed class RecordingConsumer(Received received) : IConsumer<WorkItem>, 
     private Task Record(object message)
     {
         received.Contexts.Enqueue(RequestContextAccessor.Current);
+        received.Spans.Enqueue((message, Activity.Current));
         received.Messages.Enqueue(message);
         return Task.CompletedTask;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Threading.Channels;
 using Platform.Catalog;
@@ -13,23 +14,26 @@ public sealed record ServerEvent(string Name, string ServerUuid, string Tag, str
 /// <c>network-vif-unplugged</c>. Events are gathered for <c>send_events_interval</c> (default
 /// 0.2 s) and posted together to compute's <c>os-server-external-events</c>, found in the
 /// catalog, with this service's own token. A failed post is tried again a few times, then logged.
+/// The post belongs to the trace of the work that caused its events when they share one, and is
+/// linked to each of their traces otherwise.
 /// </summary>
 public sealed class ComputeNotifier(IServiceCatalog catalog, IHttpClientFactory clients, IConfiguration configuration, ILogger<ComputeNotifier> logger)
     : BackgroundService
 {
     private const int MaxBatch = 100;
     private const int Attempts = 3;
-    private readonly Channel<ServerEvent> events = Channel.CreateUnbounded<ServerEvent>();
+    private static readonly ActivitySource Source = new("Platform.NetworkServer");
+    private readonly Channel<(ServerEvent Event, ActivityContext Trace)> events = Channel.CreateUnbounded<(ServerEvent, ActivityContext)>();
     private readonly TimeSpan interval = TimeSpan.FromSeconds(double.TryParse(configuration["send_events_interval"], System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0.2);
 
     public static bool IsServerPort(string deviceOwner, string deviceId) =>
         deviceOwner.StartsWith("compute:", StringComparison.Ordinal) && Guid.TryParse(deviceId, out _);
 
-    public void Notify(ServerEvent e) => events.Writer.TryWrite(e);
+    public void Notify(ServerEvent e) => events.Writer.TryWrite((e, Activity.Current?.Context ?? default));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<ServerEvent>();
+        var batch = new List<(ServerEvent Event, ActivityContext Trace)>();
         while (await events.Reader.WaitToReadAsync(stoppingToken))
         {
             await Task.Delay(interval, stoppingToken);
@@ -39,8 +43,13 @@ public sealed class ComputeNotifier(IServiceCatalog catalog, IHttpClientFactory 
         }
     }
 
-    private async Task SendAsync(IReadOnlyList<ServerEvent> batch, CancellationToken ct)
+    private async Task SendAsync(IReadOnlyList<(ServerEvent Event, ActivityContext Trace)> traced, CancellationToken ct)
     {
+        var batch = traced.Select(t => t.Event).ToList();
+        var traces = traced.Select(t => t.Trace).Where(t => t != default).Distinct().ToList();
+        var parent = traces.Count > 0 && traces.All(t => t.TraceId == traces[0].TraceId) ? traces[0] : default;
+        using var activity = Source.StartActivity("send server events", ActivityKind.Internal, parent,
+            links: parent == default ? traces.Select(t => new ActivityLink(t)) : null);
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Text.Json;
 using Dapper;
 using MassTransit;
@@ -38,9 +39,12 @@ internal sealed class Outbox(OutboxSignal signal) : IOutbox
 
     private static async Task InsertAsync<T>(DbTransaction transaction, string kind, string? destination, T message, CancellationToken cancellationToken)
     {
-        // The caller's context is captured now: the dispatcher sends later, outside this request.
-        var caller = RequestContextAccessor.Current;
-        var headers = caller is null ? [] : ContextHeaders.ToBusHeaders(caller).ToDictionary(h => h.Key, h => h.Value);
+        // The caller's context and the trace it is part of are captured now: the dispatcher sends
+        // later, outside this request, and restores both when it does.
+        var headers = new Dictionary<string, string>();
+        if (RequestContextAccessor.Current is { } caller)
+            foreach (var (key, value) in ContextHeaders.ToBusHeaders(caller)) headers[key] = value;
+        foreach (var (key, value) in TraceHeaders.From(Activity.Current)) headers[key] = value;
         var type = typeof(T);
         await transaction.Connection!.ExecuteAsync(new CommandDefinition("""
             INSERT INTO outbox_messages (message_id, kind, destination, message_type, body, headers, created_at)

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Dapper;
 using MassTransit;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Platform.Context;
 using Platform.Data;
 
 namespace Platform.Messaging.Outbox;
@@ -22,7 +24,9 @@ public sealed class OutboxOptions
 /// Delivers committed outbox rows in order and deletes them once the broker confirmed them.
 /// Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c>, so several instances of a service share
 /// the work without sending a row twice; a crash after send and before delete sends it again,
-/// which is why consumers are idempotent (the message id stays the same).
+/// which is why consumers are idempotent (the message id stays the same). Each row is sent under
+/// a span whose parent is the span that wrote it, so the message continues the writer's trace,
+/// and with the writer's request ids in the log scope.
 /// </summary>
 internal sealed class OutboxDispatcher(
     IDbConnectionFactory database,
@@ -80,13 +84,17 @@ internal sealed class OutboxDispatcher(
         var sent = new List<long>();
         foreach (var row in rows)
         {
+            var headers = ReadHeaders(row);
+            using var scope = BeginScope(headers);
+            using var activity = StartActivity(row, headers);
             try
             {
-                await SendAsync(row, cancellationToken);
+                await SendAsync(row, headers, cancellationToken);
                 sent.Add(row.Id);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
                 // Stop at the first failure so later messages do not overtake it.
                 logger.LogWarning(e, "outbox message {MessageId} ({Type}) not delivered", row.MessageId, row.MessageType);
                 await connection.ExecuteAsync(new CommandDefinition(
@@ -104,19 +112,64 @@ internal sealed class OutboxDispatcher(
         return sent.Count;
     }
 
-    private async Task SendAsync(Row row, CancellationToken cancellationToken)
+    private Dictionary<string, string> ReadHeaders(Row row)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers) ?? [];
+        }
+        catch (JsonException e)
+        {
+            // Only the context is lost; holding the message back would stop every row behind it.
+            logger.LogWarning("outbox message {MessageId} has unreadable headers ({Error}); sent without them", row.MessageId, e.Message);
+            return [];
+        }
+    }
+
+    private IDisposable? BeginScope(Dictionary<string, string> headers) =>
+        headers.TryGetValue(ContextHeaders.BusRequestId, out var requestId)
+            ? logger.BeginScope(new Dictionary<string, object?>
+            {
+                ["RequestId"] = requestId,
+                ["GlobalRequestId"] = headers.GetValueOrDefault(ContextHeaders.BusGlobalRequestId),
+            })
+            : null;
+
+    /// <summary>
+    /// The send's span, a child of the span that wrote the row (none for a row written outside any
+    /// trace). MassTransit's send span, and the trace header it puts on the message, hang below it.
+    /// </summary>
+    private static Activity? StartActivity(Row row, Dictionary<string, string> headers)
+    {
+        if (!TraceHeaders.TryParse(key => headers.GetValueOrDefault(key), out var parent)) return null;
+        var activity = MessagingActivities.Source.StartActivity("outbox dispatch", ActivityKind.Internal, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.message.id", row.MessageId.ToString("D"));
+            activity.SetTag("messaging.operation.type", row.Kind == OutboxKinds.Cast ? "send" : "publish");
+            if (row.Destination is not null) activity.SetTag("messaging.destination.name", row.Destination);
+            activity.SetTag("platform.outbox.message_type", row.MessageType);
+        }
+        return activity;
+    }
+
+    private async Task SendAsync(Row row, Dictionary<string, string> headers, CancellationToken cancellationToken)
     {
         var type = Type.GetType(row.MessageType, throwOnError: true)!;
         var message = JsonSerializer.Deserialize(row.Body, type)
             ?? throw new InvalidOperationException($"outbox message {row.MessageId} has an empty body");
-        var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers) ?? [];
         var messageId = row.MessageId;
 
         void Stamp(SendContext context)
         {
             context.MessageId = messageId;
             foreach (var (key, value) in headers)
+            {
+                // The writer's trace context became the span around this send; MassTransit puts
+                // its own, naming its send span, on the message.
+                if (key is TraceHeaders.TraceParent or TraceHeaders.TraceState) continue;
                 context.Headers.Set(key, value);
+            }
         }
 
         if (row.Kind == OutboxKinds.Cast)
