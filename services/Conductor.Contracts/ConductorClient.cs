@@ -37,17 +37,17 @@ public sealed class ConductorClient(IRpcClient rpc)
     // ---- compute agents ----
 
     public Task<ComputeServiceReportReply> CallComputeServiceReportAsync(ComputeServiceReport report, CancellationToken cancellationToken = default) =>
-        rpc.CallAsync<ComputeServiceReport, ComputeServiceReportReply>(Topics.Conductor, report, cancellationToken: cancellationToken);
+        rpc.CallAsync<ComputeServiceReport, ComputeServiceReportReply>(Topics.ConductorCompute, report, cancellationToken: cancellationToken);
 
     public Task<InstanceUpdateReply> CallInstanceUpdateAsync(InstanceUpdate update, CancellationToken cancellationToken = default) =>
-        rpc.CallAsync<InstanceUpdate, InstanceUpdateReply>(Topics.Conductor, update, cancellationToken: cancellationToken);
+        rpc.CallAsync<InstanceUpdate, InstanceUpdateReply>(Topics.ConductorCompute, update, cancellationToken: cancellationToken);
 
     public Task<RecordActionEventReply> CallRecordActionEventAsync(RecordActionEvent record, CancellationToken cancellationToken = default) =>
-        rpc.CallAsync<RecordActionEvent, RecordActionEventReply>(Topics.Conductor, record, cancellationToken: cancellationToken);
+        rpc.CallAsync<RecordActionEvent, RecordActionEventReply>(Topics.ConductorCompute, record, cancellationToken: cancellationToken);
 
     public Task CastRescheduleBuildAsync(RescheduleBuild request, CancellationToken cancellationToken = default) =>
         rpc.CastAsync(Topics.Conductor, request, cancellationToken);
 
     public Task<InstancesOnHostReply> CallGetInstancesOnHostAsync(string host, CancellationToken cancellationToken = default) =>
-        rpc.CallAsync<GetInstancesOnHost, InstancesOnHostReply>(Topics.Conductor, new GetInstancesOnHost(host), cancellationToken: cancellationToken);
+        rpc.CallAsync<GetInstancesOnHost, InstancesOnHostReply>(Topics.ConductorCompute, new GetInstancesOnHost(host), cancellationToken: cancellationToken);
 }

@@ -5,7 +5,14 @@ namespace Conductor.Contracts;
 /// <summary>The conductor's queue (competing conductors share it).</summary>
 public static class Topics
 {
+    /// <summary>Builds and what the compute API asks.</summary>
     public const string Conductor = "conductor";
+
+    /// <summary>
+    /// What compute agents ask (state changes, action events, service reports): a queue of its
+    /// own, so an agent finishing a build never waits behind builds waiting on the scheduler.
+    /// </summary>
+    public const string ConductorCompute = "conductor.compute";
 }
 
 // ---- From the compute API ----
@@ -233,6 +240,9 @@ public sealed record InstanceUpdate
     public required string InstanceUuid { get; init; }
     public IReadOnlyList<string?>? ExpectedTaskStates { get; init; }
     public required InstanceChanges Changes { get; init; }
+
+    /// <summary>An action event recorded with the change, in its transaction, when the change is made (saves the agent a call).</summary>
+    public RecordActionEvent? ActionEvent { get; init; }
 }
 
 public sealed record InstanceUpdateReply

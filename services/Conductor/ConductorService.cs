@@ -39,7 +39,9 @@ public static class ConductorService
             .Consumer<ExternalInstanceEventsConsumer>()
             .Consumer<ListComputeServicesConsumer>()
             .Consumer<UpdateComputeServiceConsumer>()
-            .Consumer<DeleteComputeServiceConsumer>()
+            .Consumer<DeleteComputeServiceConsumer>())
+            .Queue(Conductor.Contracts.Topics.ConductorCompute, e => e
+            .Limit(concurrency)
             .Consumer<ComputeServiceReportConsumer>()
             .Consumer<InstanceUpdateConsumer>()
             .Consumer<RecordActionEventConsumer>()

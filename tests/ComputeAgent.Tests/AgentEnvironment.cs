@@ -49,7 +49,10 @@ public abstract class AgentEnvironment : IAsyncLifetime
             ["messaging:wait_until_started"] = "true",
         });
         builder.Services.AddSingleton(Conductor);
-        builder.AddMessaging(e => e.Queue(Topics.Conductor, r => r.Consumer<TestConductorConsumer>()));
+        // Reschedules come on the conductor's queue, the agent's calls on its compute queue.
+        builder.AddMessaging(e => e
+            .Queue(Topics.Conductor, r => r.Consumer<TestConductorConsumer>())
+            .Queue(Topics.ConductorCompute, r => r.Consumer<TestConductorConsumer>()));
         conductorHost = builder.Build();
         await conductorHost.StartAsync();
         StartAgent();

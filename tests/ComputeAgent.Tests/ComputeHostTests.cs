@@ -98,10 +98,11 @@ public sealed class ComputeHostTests(MainAgentEnvironment env) : IClassFixture<M
         Assert.NotNull(active.LaunchedAt);
         Assert.Equal(AgentEnvironment.Host2, active.Host);
         Assert.Empty(active.NetworkInfo);
-        // networking, spawning, active: each expected the previous task state.
+        // Nothing to allocate, so no networking step: spawning, then active, each expecting the previous task state.
         var updates = env.Conductor.Updates.Where(u => u.InstanceUuid == active.Uuid).ToList();
-        Assert.Equal([TaskStates.Networking, TaskStates.Spawning, null], updates.Select(u => u.Changes.TaskState));
+        Assert.Equal([TaskStates.Spawning, null], updates.Select(u => u.Changes.TaskState));
         Assert.Equal([TaskStates.Scheduling], updates[0].ExpectedTaskStates);
+        Assert.Equal([TaskStates.Spawning], updates[1].ExpectedTaskStates);
 
         Assert.True(await AgentEnvironment.Until(() => env.Conductor.EventsOf(active.Uuid).Any(e => e.Finished)));
         var events = env.Conductor.EventsOf(active.Uuid);

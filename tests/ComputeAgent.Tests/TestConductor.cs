@@ -71,6 +71,8 @@ public sealed class TestConductorState
                 UpdatedAt = DateTime.UtcNow,
             };
             Instances[next.Uuid] = next;
+            // An event carried by the update is recorded with it, as the conductor does.
+            if (update.ActionEvent is { } actionEvent) ActionEvents.Enqueue(actionEvent with { InstanceUuid = next.Uuid });
             return new InstanceUpdateReply { Updated = true, Instance = next };
         }
     }

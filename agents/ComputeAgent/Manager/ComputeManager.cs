@@ -44,16 +44,15 @@ public sealed partial class ComputeManager(
         const string eventName = "compute_build_and_run_instance";
         var requestId = RequestId();
 
-        // The action's start is recorded while the first state change is on its way.
-        var started = RecordEventAsync(instance.Uuid, requestId, eventName, host.Name, finished: false, null, null);
+        // The action's start is recorded with the first state change; with no network to
+        // allocate there is no networking step: straight to spawning.
         var reply = await UpdateAsync(instance.Uuid, [TaskStates.Scheduling], new InstanceChanges
         {
             SetTaskState = true,
-            TaskState = TaskStates.Networking,
+            TaskState = message.NoNetworks ? TaskStates.Spawning : TaskStates.Networking,
             Host = host.Name,
             Node = message.Node,
-        }, cancellationToken);
-        await started;
+        }, cancellationToken, ActionEvent(instance.Uuid, requestId, eventName, host.Name, finished: false, null, null));
         if (!reply.Updated)
         {
             // Deleted meanwhile, or this is a redelivery of a build that already moved on.
@@ -68,27 +67,29 @@ public sealed partial class ComputeManager(
         Stream? imageData = null;
         try
         {
-            IReadOnlyList<VifInfo> vifs = message.NoNetworks
-                ? []
-                : await network.AllocateForInstanceAsync(instance, host.Name, message.Networks, message.SecurityGroups, ports, cancellationToken);
-            // Waiters are in place before anything can plug the interfaces.
-            var waiters = host.Driver.WaitsForVifPlugged
-                ? vifs.Select(v => (VifPluggedEvent, (string?)v.PortId, events.Prepare(instance.Uuid, VifPluggedEvent, v.PortId))).ToList()
-                : [];
+            IReadOnlyList<VifInfo> vifs = [];
+            List<(string, string?, Task<string>)> waiters = [];
+            if (!message.NoNetworks)
+            {
+                vifs = await network.AllocateForInstanceAsync(instance, host.Name, message.Networks, message.SecurityGroups, ports, cancellationToken);
+                // Waiters are in place before anything can plug the interfaces.
+                if (host.Driver.WaitsForVifPlugged)
+                    waiters = [.. vifs.Select(v => (VifPluggedEvent, (string?)v.PortId, events.Prepare(instance.Uuid, VifPluggedEvent, v.PortId)))];
 
-            reply = await UpdateAsync(instance.Uuid, [TaskStates.Networking], new InstanceChanges
-            {
-                SetTaskState = true,
-                TaskState = TaskStates.Spawning,
-                NetworkInfo = vifs,
-            }, cancellationToken);
-            if (!reply.Updated)
-            {
-                logger.LogInformation("build of {Instance} stops before spawn: the instance changed meanwhile", instance.Uuid);
-                await network.RollbackAsync(ports, CancellationToken.None);
-                return;
+                reply = await UpdateAsync(instance.Uuid, [TaskStates.Networking], new InstanceChanges
+                {
+                    SetTaskState = true,
+                    TaskState = TaskStates.Spawning,
+                    NetworkInfo = vifs,
+                }, cancellationToken);
+                if (!reply.Updated)
+                {
+                    logger.LogInformation("build of {Instance} stops before spawn: the instance changed meanwhile", instance.Uuid);
+                    await network.RollbackAsync(ports, CancellationToken.None);
+                    return;
+                }
+                instance = reply.Instance ?? instance;
             }
-            instance = reply.Instance ?? instance;
 
             if (host.Driver.NeedsImageData && message.Image.Id is { Length: > 0 } imageId)
                 imageData = await images.OpenDataAsync(imageId, cancellationToken);
@@ -106,7 +107,7 @@ public sealed partial class ComputeManager(
                 PowerState = host.Driver.GetPowerState(instance.Uuid) ?? PowerStates.Running,
                 LaunchedAt = DateTime.UtcNow,
                 NetworkInfo = vifs,
-            }, cancellationToken);
+            }, cancellationToken, ActionEvent(instance.Uuid, requestId, eventName, host.Name, finished: true, "Success", null));
             if (!reply.Updated)
             {
                 // Deleted while it spawned: what was made here goes again (the delete may have run already).
@@ -116,7 +117,6 @@ public sealed partial class ComputeManager(
                 return;
             }
             host.BuildSucceeded();
-            await RecordEventAsync(instance.Uuid, requestId, eventName, host.Name, finished: true, "Success", null);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -378,24 +378,27 @@ public sealed partial class ComputeManager(
         return host;
     }
 
-    private Task<InstanceUpdateReply> UpdateAsync(string uuid, IReadOnlyList<string?>? expected, InstanceChanges changes, CancellationToken cancellationToken) =>
-        conductor.CallInstanceUpdateAsync(new InstanceUpdate { InstanceUuid = uuid, ExpectedTaskStates = expected, Changes = changes }, cancellationToken);
+    private Task<InstanceUpdateReply> UpdateAsync(string uuid, IReadOnlyList<string?>? expected, InstanceChanges changes, CancellationToken cancellationToken,
+        RecordActionEvent? actionEvent = null) =>
+        conductor.CallInstanceUpdateAsync(new InstanceUpdate { InstanceUuid = uuid, ExpectedTaskStates = expected, Changes = changes, ActionEvent = actionEvent }, cancellationToken);
+
+    private static RecordActionEvent ActionEvent(string uuid, string requestId, string eventName, string host, bool finished, string? result, string? traceback) => new()
+    {
+        InstanceUuid = uuid,
+        RequestId = requestId,
+        Event = eventName,
+        Host = host,
+        Finished = finished,
+        Result = result,
+        Traceback = traceback,
+    };
 
     /// <summary>The event is bookkeeping: losing it is logged, never fails the work.</summary>
     private async Task RecordEventAsync(string uuid, string requestId, string eventName, string host, bool finished, string? result, string? traceback)
     {
         try
         {
-            await conductor.CallRecordActionEventAsync(new RecordActionEvent
-            {
-                InstanceUuid = uuid,
-                RequestId = requestId,
-                Event = eventName,
-                Host = host,
-                Finished = finished,
-                Result = result,
-                Traceback = traceback,
-            });
+            await conductor.CallRecordActionEventAsync(ActionEvent(uuid, requestId, eventName, host, finished, result, traceback));
         }
         catch (Exception e)
         {

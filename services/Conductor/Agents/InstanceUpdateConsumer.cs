@@ -53,6 +53,7 @@ public sealed class InstanceUpdateConsumer(IDbConnectionFactory db, IOutbox outb
         }
         if (!await Instances.SaveAsync(tx, row, outbox, now))
             throw new InvalidOperationException($"instance {row.Uuid} changed while locked");
+        if (m.ActionEvent is { } actionEvent) await ActionRecords.RecordEventAsync(tx, actionEvent with { InstanceUuid = row.Uuid }, now);
         await tx.CommitAsync(context.CancellationToken);
         outbox.Notify();
         await context.RespondAsync(new InstanceUpdateReply { Updated = true, Instance = row.ToInfo() });
