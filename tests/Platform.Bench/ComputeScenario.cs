@@ -19,8 +19,11 @@ namespace Platform.Bench;
 public sealed class ComputeScenario : IScenario
 {
     private const int FakeHosts = 100;
-    private const int Clients = 32;
-    private static readonly int[] Storms = [100, 1000];
+    private const int IdleServers = 20;
+    // BENCH_COMPUTE_CLIENTS and BENCH_COMPUTE_STORMS (comma-separated) change the defaults for a study.
+    private static readonly int Clients = int.TryParse(Environment.GetEnvironmentVariable("BENCH_COMPUTE_CLIENTS"), out var c) && c > 0 ? c : 32;
+    private static readonly int[] Storms = Environment.GetEnvironmentVariable("BENCH_COMPUTE_STORMS") is { Length: > 0 } storms
+        ? [.. storms.Split(',').Select(int.Parse)] : [100, 1000];
     private const double P50AimMs = 100;
     private const double ThousandAimSeconds = 30;
     private static readonly TimeSpan ServerDeadline = TimeSpan.FromSeconds(120);
@@ -92,8 +95,13 @@ public sealed class ComputeScenario : IScenario
             foreach (var (part, process) in Enumerable.Reverse(processes)) await StopAsync(part.Name, process);
             foreach (var p in parts.Where(p => p.Database is not null)) await DropDatabaseAsync(p.Database!);
             await DeleteVirtualHostAsync(vhost);
-            try { work.Delete(recursive: true); }
-            catch (IOException e) { Console.Error.WriteLine($"  could not remove {work.FullName}: {e.Message}"); }
+            // BENCH_KEEP=1 keeps the processes' logs and configuration for a study.
+            if (Environment.GetEnvironmentVariable("BENCH_KEEP") == "1") Console.WriteLine($"  kept {work.FullName}");
+            else
+            {
+                try { work.Delete(recursive: true); }
+                catch (IOException e) { Console.Error.WriteLine($"  could not remove {work.FullName}: {e.Message}"); }
+            }
         }
     }
 
@@ -105,13 +113,20 @@ public sealed class ComputeScenario : IScenario
         using (var quota = await compute.PutAsync($"/v2.1/os-quota-sets/{project}", JsonBody("""{"quota_set": {"instances": -1, "cores": -1, "ram": -1}}""")))
             await Expect(quota, HttpStatusCode.OK);
         await WaitForHypervisorsAsync(compute);
+        await using var watcher = new ServerWatcher(compute);
 
         // Warm-up: JIT, pools, caches in every process.
-        await StormAsync(compute, imageId, flavorId, 40, "warmup");
+        await StormAsync(compute, watcher, imageId, flavorId, 40, Clients, "warmup");
+
+        // One client alone: what a create costs when nothing else runs.
+        var (_, idle, idleErrors) = await StormAsync(compute, watcher, imageId, flavorId, IdleServers, 1, "idle");
+        Console.WriteLine($"  {IdleServers,5} servers, one client: create->ACTIVE p50 {idle.P50Ms,7:F1} ms   p99 {idle.P99Ms,7:F1} ms   ({idleErrors} ERROR)");
+        measurements.Add(new Measurement("create_to_active_idle_p50", "ms", idle.P50Ms));
+        measurements.Add(new Measurement("create_to_active_idle_p99", "ms", idle.P99Ms));
 
         foreach (var n in Storms)
         {
-            var (seconds, stats, errors) = await StormAsync(compute, imageId, flavorId, n, $"storm{n}");
+            var (seconds, stats, errors) = await StormAsync(compute, watcher, imageId, flavorId, n, Clients, $"storm{n}");
             var rate = n / seconds;
             Console.WriteLine($"  {n,5} servers, {Clients} clients: all ACTIVE in {seconds,6:F2} s = {rate,6:F1} servers/s   create->ACTIVE p50 {stats.P50Ms,7:F1} ms   p99 {stats.P99Ms,7:F1} ms   ({errors} ERROR)");
             measurements.Add(new Measurement($"boot_storm_{n}_seconds", "s", seconds));
@@ -125,44 +140,125 @@ public sealed class ComputeScenario : IScenario
         return new ScenarioResult("compute", measurements);
     }
 
-    /// <summary>N creates by <see cref="Clients"/> clients; each waits for its server to settle before the next.</summary>
-    private static async Task<(double Seconds, LatencyStats Stats, int Errors)> StormAsync(HttpClient compute, string imageId, string flavorId, int n, string prefix)
+    /// <summary>N creates by <paramref name="clients"/> clients; each waits for its server to settle before its next create.</summary>
+    private static async Task<(double Seconds, LatencyStats Stats, int Errors)> StormAsync(HttpClient compute, ServerWatcher watcher, string imageId, string flavorId,
+        int n, int clients, string prefix)
     {
         var next = -1;
         var errors = 0;
-        var latencies = new List<double>[Clients];
+        var latencies = new List<double>[clients];
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async c =>
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
         {
             latencies[c] = [];
             int i;
             while ((i = Interlocked.Increment(ref next)) < n)
             {
+                using var watch = watcher.Begin();
                 var start = Stopwatch.GetTimestamp();
                 var body = $$$"""{"server": {"name": "{{{prefix}}}-{{{i}}}", "imageRef": "{{{imageId}}}", "flavorRef": "{{{flavorId}}}", "networks": "none"}}""";
                 using var response = await compute.PostAsync("/v2.1/servers", JsonBody(body));
                 using var created = JsonDocument.Parse(await Expect(response, HttpStatusCode.Accepted));
                 var id = created.RootElement.GetProperty("server").GetProperty("id").GetString()!;
-                if (await WaitSettledAsync(compute, id) != "ACTIVE") Interlocked.Increment(ref errors);
-                latencies[c].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                var (status, settledAt) = await watcher.WaitSettledAsync(id, ServerDeadline);
+                if (status != "ACTIVE") Interlocked.Increment(ref errors);
+                latencies[c].Add(Stopwatch.GetElapsedTime(start, settledAt).TotalMilliseconds);
             }
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         return (seconds, LatencyStats.From([.. latencies.SelectMany(l => l)], seconds), errors);
     }
 
-    private static async Task<string> WaitSettledAsync(HttpClient compute, string id)
+    /// <summary>
+    /// One poller for every client, as an operator's tooling would watch a fleet: it lists the
+    /// servers changed since its last look every few milliseconds and tells each waiting client
+    /// when its server left BUILD. (Each client polling its own server would add thousands of
+    /// requests a second to the load being measured.)
+    /// </summary>
+    private sealed class ServerWatcher : IAsyncDisposable
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < ServerDeadline)
+        private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(5);
+        private readonly HttpClient compute;
+        private readonly CancellationTokenSource stop = new();
+        private readonly Task loop;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<(string, long)>> waiting = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string, long)> settled = new();
+
+        public ServerWatcher(HttpClient compute)
         {
-            using var response = await compute.GetAsync($"/v2.1/servers/{id}");
-            using var doc = JsonDocument.Parse(await Expect(response, HttpStatusCode.OK));
-            var status = doc.RootElement.GetProperty("server").GetProperty("status").GetString();
-            if (status is "ACTIVE" or "ERROR") return status;
-            await Task.Delay(10);
+            this.compute = compute;
+            loop = Task.Run(RunAsync);
         }
-        throw new TimeoutException($"server {id} did not leave BUILD within {ServerDeadline.TotalSeconds:F0} s");
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<object, DateTime> creating = new();
+
+        /// <summary>A create about to be sent: until it is disposed, every look covers changes since it began.</summary>
+        public IDisposable Begin()
+        {
+            var token = new Creating(this);
+            creating[token] = DateTime.UtcNow;
+            return token;
+        }
+
+        private sealed class Creating(ServerWatcher watcher) : IDisposable
+        {
+            public void Dispose() => watcher.creating.TryRemove(this, out _);
+        }
+
+        public async Task<(string Status, long At)> WaitSettledAsync(string id, TimeSpan deadline)
+        {
+            var waiter = waiting.GetOrAdd(id, _ => new TaskCompletionSource<(string, long)>(TaskCreationOptions.RunContinuationsAsynchronously));
+            if (settled.TryRemove(id, out var seen)) waiter.TrySetResult(seen);
+            try
+            {
+                return await waiter.Task.WaitAsync(deadline);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"server {id} did not leave BUILD within {deadline.TotalSeconds:F0} s");
+            }
+            finally
+            {
+                waiting.TryRemove(id, out _);
+            }
+        }
+
+        private async Task RunAsync()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // changes-since compares with updated_at, the time the conductor made the change,
+                // which the API may hear of much later: every look covers all changes since the
+                // oldest create still waiting began (less a second for clock rounding).
+                var since = (creating.IsEmpty ? DateTime.UtcNow : creating.Values.Min()).AddSeconds(-1);
+                try
+                {
+                    using var response = await compute.GetAsync($"/v2.1/servers/detail?changes-since={since:yyyy-MM-ddTHH:mm:ss.ffffffZ}", stop.Token);
+                    var now = Stopwatch.GetTimestamp();
+                    using var doc = JsonDocument.Parse(await Expect(response, HttpStatusCode.OK));
+                    foreach (var server in doc.RootElement.GetProperty("servers").EnumerateArray())
+                    {
+                        var status = server.GetProperty("status").GetString();
+                        if (status is not ("ACTIVE" or "ERROR")) continue;
+                        var id = server.GetProperty("id").GetString()!;
+                        if (waiting.TryGetValue(id, out var waiter)) waiter.TrySetResult((status, now));
+                        else settled.TryAdd(id, (status, now));
+                    }
+                    await Task.Delay(Interval, stop.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await loop;
+            stop.Dispose();
+        }
     }
 
     private static async Task WaitForHypervisorsAsync(HttpClient compute)
@@ -222,6 +318,7 @@ public sealed class ComputeScenario : IScenario
         var identityUrl = $"http://127.0.0.1:{Port("identity")}";
         var text = new StringBuilder()
             .AppendLine(part.Name == "compute-agent" ? "host = bench" : $"host = bench-{part.Name}")
+            .AppendLine(Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1" ? "[logging]\ndebug = true\nformat = text" : "")
             .AppendLine().AppendLine("[api]").AppendLine($"listen = http://127.0.0.1:{part.Port}")
             .AppendLine().AppendLine("[messaging]").AppendLine($"transport_url = {transport}")
             .AppendLine().AppendLine("[keystone_authtoken]").AppendLine($"auth_url = {identityUrl}")
