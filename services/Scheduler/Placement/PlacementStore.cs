@@ -235,25 +235,33 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var uuids = requests.Select(r => r.ProviderUuid).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var providers = (await c.QueryAsync<(long Id, string Uuid, long Generation)>(
-            "SELECT id, uuid, generation FROM resource_providers WHERE uuid IN @uuids", new { uuids }, tx)).ToList();
+
+        // Every read in one round trip, in this order: generations first, then what they guard,
+        // so a change committed after the first read moves the generation and the
+        // compare-and-set below catches it.
+        List<(long Id, string Uuid, long Generation)> providers;
+        List<(long Id, long Generation)> previous;
+        Dictionary<(long, string), InventoryRecord> inventories;
+        Dictionary<(long, string), long> usage;
+        await using (var reads = await c.QueryMultipleAsync(new CommandDefinition("""
+            SELECT id, uuid, generation FROM resource_providers WHERE uuid IN @uuids;
+            SELECT DISTINCT rp.id, rp.generation FROM allocations a JOIN resource_providers rp ON rp.id = a.resource_provider_id WHERE a.consumer_id = @consumer;
+            SELECT i.resource_provider_id, i.resource_class, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size, i.allocation_ratio
+              FROM inventories i JOIN resource_providers rp ON rp.id = i.resource_provider_id WHERE rp.uuid IN @uuids;
+            SELECT a.resource_provider_id, a.resource_class, CAST(SUM(a.used) AS SIGNED) AS used
+              FROM allocations a JOIN resource_providers rp ON rp.id = a.resource_provider_id
+              WHERE rp.uuid IN @uuids AND a.consumer_id <> @consumer GROUP BY a.resource_provider_id, a.resource_class;
+            """, new { uuids, consumer }, tx, cancellationToken: cancellationToken)))
+        {
+            providers = [.. await reads.ReadAsync<(long Id, string Uuid, long Generation)>()];
+            previous = [.. await reads.ReadAsync<(long Id, long Generation)>()];
+            inventories = (await reads.ReadAsync<(long ProviderId, string ResourceClass, long Total, long Reserved, long MinUnit, long MaxUnit, long StepSize, double AllocationRatio)>())
+                .ToDictionary(i => (i.ProviderId, i.ResourceClass), i => new InventoryRecord(i.ResourceClass, i.Total, i.Reserved, i.MinUnit, i.MaxUnit, i.StepSize, i.AllocationRatio));
+            usage = (await reads.ReadAsync<UsageRow>()).ToDictionary(u => (u.ResourceProviderId, u.ResourceClass), u => u.Used);
+        }
         var byUuid = providers.ToDictionary(p => p.Uuid, StringComparer.OrdinalIgnoreCase);
         foreach (var u in uuids)
             if (!byUuid.ContainsKey(u)) return ClaimOutcome.Refused($"resource provider {u} not found");
-        var previous = (await c.QueryAsync<(long Id, long Generation)>("""
-            SELECT DISTINCT rp.id, rp.generation FROM allocations a JOIN resource_providers rp ON rp.id = a.resource_provider_id WHERE a.consumer_id = @consumer
-            """, new { consumer }, tx)).ToList();
-
-        // Generations first, then what they guard: a change committed after this read moves the
-        // generation, and the compare-and-set below catches it.
-        var ids = providers.Select(p => p.Id).ToList();
-        var inventories = (await c.QueryAsync<(long ProviderId, string ResourceClass, long Total, long Reserved, long MinUnit, long MaxUnit, long StepSize, double AllocationRatio)>(
-            "SELECT resource_provider_id, resource_class, total, reserved, min_unit, max_unit, step_size, allocation_ratio FROM inventories WHERE resource_provider_id IN @ids",
-            new { ids }, tx)).ToDictionary(i => (i.ProviderId, i.ResourceClass), i => new InventoryRecord(i.ResourceClass, i.Total, i.Reserved, i.MinUnit, i.MaxUnit, i.StepSize, i.AllocationRatio));
-        var usage = (await c.QueryAsync<UsageRow>("""
-            SELECT resource_provider_id, resource_class, CAST(SUM(used) AS SIGNED) AS used FROM allocations
-            WHERE resource_provider_id IN @ids AND consumer_id <> @consumer GROUP BY resource_provider_id, resource_class
-            """, new { ids, consumer }, tx)).ToDictionary(u => (u.ResourceProviderId, u.ResourceClass), u => u.Used);
 
         var merged = new Dictionary<(long, string), long>();
         foreach (var r in requests)
@@ -274,29 +282,46 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
                 return ClaimOutcome.Refused($"not enough {rc} on {uuid}: {used} used of {inventory.Capacity}, {amount} asked");
         }
 
+        // Every write in one round trip: the generation compare-and-sets (each answering how many
+        // rows it changed), then the allocations and the consumer. A set that changed nothing
+        // means someone else got there first: all of it is rolled back.
         var touched = providers.Select(p => (p.Id, p.Generation)).Concat(previous).DistinctBy(p => p.Id).OrderBy(p => p.Id).ToList();
+        var sql = new System.Text.StringBuilder();
+        var args = new DynamicParameters(new { consumer, projectId, userId, now });
+        for (var i = 0; i < touched.Count; i++)
+        {
+            sql.Append($"UPDATE resource_providers SET generation = generation + 1, updated_at = @now WHERE id = @id{i} AND generation = @seen{i}; SELECT ROW_COUNT();\n");
+            args.Add($"id{i}", touched[i].Id);
+            args.Add($"seen{i}", touched[i].Generation);
+        }
+        sql.Append("DELETE FROM allocations WHERE consumer_id = @consumer;\n");
+        sql.Append("INSERT INTO allocations (resource_provider_id, consumer_id, resource_class, used, created_at) VALUES ");
+        var n = 0;
+        foreach (var ((id, rc), used) in merged)
+        {
+            sql.Append(n > 0 ? ", " : "").Append($"(@p{n}, @consumer, @rc{n}, @used{n}, @now)");
+            args.Add($"p{n}", id);
+            args.Add($"rc{n}", rc);
+            args.Add($"used{n}", used);
+            n++;
+        }
+        sql.Append(";\n").Append("""
+            INSERT INTO consumers (uuid, project_id, user_id, generation, created_at, updated_at) VALUES (@consumer, @projectId, @userId, 1, @now, @now)
+            ON DUPLICATE KEY UPDATE project_id = @projectId, user_id = @userId, generation = generation + 1, updated_at = @now;
+            """);
+        var setsChanged = new List<long>();
+        await using (var writes = await c.QueryMultipleAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: cancellationToken)))
+        {
+            for (var i = 0; i < touched.Count; i++) setsChanged.Add(await writes.ReadSingleAsync<long>());
+        }
+        if (setsChanged.Any(changed => changed == 0))
+        {
+            await tx.RollbackAsync(cancellationToken);
+            return ClaimOutcome.Refused("resource provider generation conflict", conflict: true);
+        }
         var generations = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
         foreach (var (id, seen) in touched)
-        {
-            var rows = await c.ExecuteAsync(
-                "UPDATE resource_providers SET generation = generation + 1, updated_at = @now WHERE id = @id AND generation = @seen",
-                new { id, seen, now }, tx);
-            if (rows == 0)
-            {
-                await tx.RollbackAsync(cancellationToken);
-                return ClaimOutcome.Refused("resource provider generation conflict", conflict: true);
-            }
             if (providers.FirstOrDefault(p => p.Id == id) is { Uuid: not null } p) generations[p.Uuid] = seen + 1;
-        }
-
-        await c.ExecuteAsync("DELETE FROM allocations WHERE consumer_id = @consumer", new { consumer }, tx);
-        await c.ExecuteAsync(
-            "INSERT INTO allocations (resource_provider_id, consumer_id, resource_class, used, created_at) VALUES (@id, @consumer, @rc, @used, @now)",
-            merged.Select(m => new { id = m.Key.Item1, consumer, rc = m.Key.Item2, used = m.Value, now }), tx);
-        await c.ExecuteAsync("""
-            INSERT INTO consumers (uuid, project_id, user_id, generation, created_at, updated_at) VALUES (@consumer, @projectId, @userId, 1, @now, @now)
-            ON DUPLICATE KEY UPDATE project_id = @projectId, user_id = @userId, generation = generation + 1, updated_at = @now
-            """, new { consumer, projectId, userId, now }, tx);
         await tx.CommitAsync(cancellationToken);
         return new ClaimOutcome(true, "", generations) { UpdatedAt = now };
     }
