@@ -233,16 +233,18 @@ public sealed class ComputeScenario : IScenario
                 var since = (creating.IsEmpty ? DateTime.UtcNow : creating.Values.Min()).AddSeconds(-1);
                 try
                 {
-                    using var response = await compute.GetAsync($"/v2.1/servers/detail?changes-since={since:yyyy-MM-ddTHH:mm:ss.ffffffZ}", stop.Token);
-                    var now = Stopwatch.GetTimestamp();
-                    using var doc = JsonDocument.Parse(await Expect(response, HttpStatusCode.OK));
-                    foreach (var server in doc.RootElement.GetProperty("servers").EnumerateArray())
+                    // The short list, filtered by status, costs the API little beside what it measures.
+                    foreach (var status in (string[])["ACTIVE", "ERROR"])
                     {
-                        var status = server.GetProperty("status").GetString();
-                        if (status is not ("ACTIVE" or "ERROR")) continue;
-                        var id = server.GetProperty("id").GetString()!;
-                        if (waiting.TryGetValue(id, out var waiter)) waiter.TrySetResult((status, now));
-                        else settled.TryAdd(id, (status, now));
+                        using var response = await compute.GetAsync($"/v2.1/servers?status={status}&changes-since={since:yyyy-MM-ddTHH:mm:ss.ffffffZ}", stop.Token);
+                        var now = Stopwatch.GetTimestamp();
+                        using var doc = JsonDocument.Parse(await Expect(response, HttpStatusCode.OK));
+                        foreach (var server in doc.RootElement.GetProperty("servers").EnumerateArray())
+                        {
+                            var id = server.GetProperty("id").GetString()!;
+                            if (waiting.TryGetValue(id, out var waiter)) waiter.TrySetResult((status, now));
+                            else settled.TryAdd(id, (status, now));
+                        }
                     }
                     await Task.Delay(Interval, stop.Token);
                 }
