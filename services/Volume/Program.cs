@@ -7,6 +7,7 @@ builder.AddVolume();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapVolume();
 return await app.RunServiceAsync(args);
 
 // Visible to the service tests (WebApplicationFactory<Program>).

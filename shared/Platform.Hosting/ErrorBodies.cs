@@ -8,7 +8,7 @@ namespace Platform.Hosting;
 /// <summary>Writes an error in the shape the real project's clients parse.</summary>
 public static class ErrorBodies
 {
-    // nova's FaultWrapper names a fault after its status; cinder uses the same names.
+    // nova's FaultWrapper names a fault after its status.
     private static readonly Dictionary<int, string> novaFaultNames = new()
     {
         [400] = "badRequest",
@@ -25,6 +25,22 @@ public static class ErrorBodies
         [503] = "serviceUnavailable",
     };
 
+    // cinder's Fault names a fault after its status too, but knows fewer: any other (406 for a
+    // microversion out of range among them) is a computeFault.
+    private static readonly Dictionary<int, string> cinderFaultNames = new()
+    {
+        [400] = "badRequest",
+        [401] = "unauthorized",
+        [403] = "forbidden",
+        [404] = "itemNotFound",
+        [405] = "badMethod",
+        [409] = "conflictingRequest",
+        [413] = "overLimit",
+        [415] = "badMediaType",
+        [501] = "notImplemented",
+        [503] = "serviceUnavailable",
+    };
+
     public static Task WriteAsync(HttpContext http, ApiFlavor flavor, HttpStatusCode status, string message, string? type = null)
     {
         var code = (int)status;
@@ -35,9 +51,10 @@ public static class ErrorBodies
             case ApiFlavor.Keystone:
                 return WriteJson(http, new { error = new { code, title = reason, message } });
             case ApiFlavor.Nova:
-            case ApiFlavor.Cinder:
                 var name = novaFaultNames.GetValueOrDefault(code, code >= 500 ? "computeFault" : "badRequest");
                 return WriteJson(http, new Dictionary<string, object> { [name] = new { code, message } });
+            case ApiFlavor.Cinder:
+                return WriteJson(http, new Dictionary<string, object> { [cinderFaultNames.GetValueOrDefault(code, "computeFault")] = new { code, message } });
             case ApiFlavor.Neutron:
                 return WriteJson(http, new { NeutronError = new { type = type ?? NeutronType(code), message, detail = "" } });
             case ApiFlavor.Glance:

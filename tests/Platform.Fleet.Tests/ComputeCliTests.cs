@@ -200,23 +200,27 @@ public sealed class ComputeCliTests(FleetFixture fleet)
             (await RunAsync(Admin, "aggregate", "delete", aggregateName)).Ok();
         }
 
-        // `quota show` of this client also asks the volume service, whose API is not built yet;
-        // the compute part of it is this call.
-        var quota = await JsonAsync(Admin, "quota", "list", "--compute", "--detail", "--project", "demo");
-        var instances = quota.EnumerateArray().Single(r => r.GetProperty("Resource").GetString() == "instances");
-        Assert.True(instances.GetProperty("Limit").GetInt32() > 0);
+        // `quota show` asks compute, volume and network for the project's limits and shows them together.
+        var before = await JsonAsync(Admin, "quota", "show", "demo");
+        Assert.True(before.GetProperty("instances").GetInt32() > 0, before.ToString());
+        var volumes = before.GetProperty("volumes").GetInt32();
+        Assert.True(volumes > 0, before.ToString());
 
-        // `limits show` of this client also asks the volume service, whose API is not built yet;
-        // the compute limits it shows are these.
-        var token = (await RunAsync(Demo, "token", "issue", "-f", "value", "-c", "id")).Ok().StdOut.Trim();
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{fleet.Get("compute-api").Port}/v2.1/limits");
-        request.Headers.Add("X-Auth-Token", token);
-        using var response = await http.SendAsync(request);
-        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        using var limits = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var absolute = limits.RootElement.GetProperty("limits").GetProperty("absolute");
-        Assert.True(absolute.GetProperty("maxTotalInstances").GetInt32() > 0);
-        Assert.True(absolute.GetProperty("totalInstancesUsed").GetInt32() >= 0);
+        // `quota set` changes the volume service's limit (cinderclient's PUT with tenant_id in the body);
+        // `limits show` asks compute and volume for the caller's own absolute limits.
+        (await RunAsync(Admin, "quota", "set", "--volumes", "12", "demo")).Ok();
+        try
+        {
+            Assert.Equal(12, (await JsonAsync(Admin, "quota", "show", "demo")).GetProperty("volumes").GetInt32());
+            var limits = (await JsonAsync(Demo, "limits", "show", "--absolute")).EnumerateArray()
+                .ToDictionary(l => l.GetProperty("Name").GetString()!, l => l.GetProperty("Value").GetInt32());
+            Assert.True(limits.GetValueOrDefault("maxTotalInstances") > 0, string.Join(", ", limits));
+            Assert.Equal(12, limits.GetValueOrDefault("maxTotalVolumes"));
+            Assert.True(limits.TryGetValue("totalVolumesUsed", out var volumesUsed) && volumesUsed >= 0, string.Join(", ", limits));
+        }
+        finally
+        {
+            (await RunAsync(Admin, "quota", "set", "--volumes", volumes.ToString(System.Globalization.CultureInfo.InvariantCulture), "demo")).Ok();
+        }
     }
 }

@@ -46,6 +46,17 @@ public sealed class ErrorBodyTests
         }
     }
 
+    [Theory]
+    [InlineData(HttpStatusCode.NotAcceptable)]
+    [InlineData(HttpStatusCode.TooManyRequests)]
+    public async Task Cinder_names_a_status_its_fault_does_not_know_a_computeFault(HttpStatusCode code)
+    {
+        var (status, _, body) = await WriteAsync(ApiFlavor.Cinder, code, "Version 3.99 is not supported by the API.");
+        Assert.Equal((int)code, status);
+        var fault = JsonDocument.Parse(body).RootElement.GetProperty("computeFault");
+        Assert.Equal((int)code, fault.GetProperty("code").GetInt32());
+    }
+
     [Fact]
     public async Task Neutron_errors_carry_the_type()
     {
