@@ -165,7 +165,9 @@ public sealed class FilterScheduler : IDisposable
     /// <summary>As <see cref="Rank"/>, over the hosts given.</summary>
     public RankedHosts RankHosts(IEnumerable<HostState> hosts, SchedulingRequest request)
     {
-        var passed = new List<HostState>();
+        // Sized once: grown by doubling, a list of 10,000 hosts passes through a 128 KiB array,
+        // which lands on the large object heap on every request.
+        var passed = new List<HostState>(hosts.TryGetNonEnumeratedCount(out var count) ? count : 0);
         // Only the filters the request gives something to check; the requested host first.
         var active = (requestedHost.AppliesTo(request) ? filters.Prepend(requestedHost) : filters).Where(f => f.AppliesTo(request)).ToArray();
         var resources = request.Resources.ToArray();
