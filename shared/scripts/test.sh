@@ -22,7 +22,8 @@ status=0
 for project in $projects; do
   echo "== $project"
   out=.platform/test/$(basename "$project" .csproj).log
-  dotnet test "$project" -c "$CONFIGURATION" --no-build -nologo > "$out" 2>&1
+  # A test that hangs is stopped after ten minutes and named, rather than holding the run.
+  dotnet test "$project" -c "$CONFIGURATION" --no-build -nologo --blame-hang-timeout 10m --blame-hang-dump-type none > "$out" 2>&1
   code=$?
   cat "$out" >> "$log"
   grep -E '^\s*(Passed!|Failed!)' "$out" || true
