@@ -295,17 +295,21 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
             args.Add($"seen{i}", touched[i].Generation);
         }
         sql.Append("DELETE FROM allocations WHERE consumer_id = @consumer;\n");
-        sql.Append("INSERT INTO allocations (resource_provider_id, consumer_id, resource_class, used, created_at) VALUES ");
-        var n = 0;
-        foreach (var ((id, rc), used) in merged)
+        if (merged.Count > 0)
         {
-            sql.Append(n > 0 ? ", " : "").Append($"(@p{n}, @consumer, @rc{n}, @used{n}, @now)");
-            args.Add($"p{n}", id);
-            args.Add($"rc{n}", rc);
-            args.Add($"used{n}", used);
-            n++;
+            sql.Append("INSERT INTO allocations (resource_provider_id, consumer_id, resource_class, used, created_at) VALUES ");
+            var n = 0;
+            foreach (var ((id, rc), used) in merged)
+            {
+                sql.Append(n > 0 ? ", " : "").Append($"(@p{n}, @consumer, @rc{n}, @used{n}, @now)");
+                args.Add($"p{n}", id);
+                args.Add($"rc{n}", rc);
+                args.Add($"used{n}", used);
+                n++;
+            }
+            sql.Append(";\n");
         }
-        sql.Append(";\n").Append("""
+        sql.Append("""
             INSERT INTO consumers (uuid, project_id, user_id, generation, created_at, updated_at) VALUES (@consumer, @projectId, @userId, 1, @now, @now)
             ON DUPLICATE KEY UPDATE project_id = @projectId, user_id = @userId, generation = generation + 1, updated_at = @now;
             """);
