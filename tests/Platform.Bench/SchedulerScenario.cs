@@ -52,7 +52,7 @@ public sealed class SchedulerScenario : IScenario
             var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
             var identityWork = Directory.CreateDirectory(Path.Combine(work.FullName, "identity")).FullName;
             identity = await IdentityScenario.StartAsync(identityDll, identityWork, identityDatabase, identityPort, adminPassword, identityLog);
-            using var identityHttp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{identityPort}") };
+            using var identityHttp = LoopbackClient(identityPort);
             await WaitReadyAsync("identity", identityHttp, identity, identityLog);
             var token = await IdentityScenario.IssueAsync(identityHttp, IdentityScenario.AdminPasswordBody(adminPassword));
 
@@ -61,7 +61,7 @@ public sealed class SchedulerScenario : IScenario
             var config = WriteConfig(work.FullName, schedulerDatabase, port, grpcPort, identityPort);
             await RunCommandAsync("scheduler", schedulerDll, ["db", "sync", "--config-file", config]);
             scheduler = StartServer("scheduler", schedulerDll, config, schedulerLog);
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            using var http = LoopbackClient(port);
             await WaitReadyAsync("scheduler", http, scheduler, schedulerLog);
 
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");

@@ -1,5 +1,5 @@
-using Conductor.Contracts;
 using System.Data.Common;
+using Conductor.Contracts;
 using Dapper;
 using Platform.Context;
 
