@@ -55,23 +55,16 @@ public sealed class FilterScheduler : IDisposable
     /// <summary>Loads (or refreshes) the host-state view now; answers how many nodes it holds.</summary>
     public async Task<int> WarmUpAsync(CancellationToken cancellationToken = default)
     {
-        using (await LockViewAsync(cancellationToken))
+        await gate.WaitAsync(cancellationToken);
+        try
         {
             await view.RefreshAsync(cancellationToken);
             return view.Count;
         }
-    }
-
-    /// <summary>Holds the view's lock until disposed: <see cref="HostStateView"/> and the hosts in it are read and changed only under it.</summary>
-    private async Task<ViewLock> LockViewAsync(CancellationToken cancellationToken)
-    {
-        await gate.WaitAsync(cancellationToken);
-        return new ViewLock(gate);
-    }
-
-    private readonly struct ViewLock(SemaphoreSlim gate) : IDisposable
-    {
-        public void Dispose() => gate.Release();
+        finally
+        {
+            gate.Release();
+        }
     }
 
     public async Task<SelectDestinationsReply> SelectDestinationsAsync(SelectDestinations message, CancellationToken cancellationToken = default)
@@ -100,31 +93,41 @@ public sealed class FilterScheduler : IDisposable
                 while (true)
                 {
                     HostState? candidate;
-                    using (await LockViewAsync(cancellationToken))
+                    await gate.WaitAsync(cancellationToken);
+                    try
                     {
                         await view.RefreshIfOlderThanAsync(options.RefreshInterval, cancellationToken);
                         ranked = Rank(request);
                         candidate = PickOrder(ranked.Count).Select(i => ranked[i]).FirstOrDefault(h => !tried.Contains(h.Id));
                         candidate?.Consume(resources);
                     }
+                    finally
+                    {
+                        gate.Release();
+                    }
                     if (candidate is null) break;
                     tried.Add(candidate.Id);
                     var outcome = await store.ClaimAsync(uuid, spec.ProjectId, spec.UserId ?? "", [new AllocationRequest(candidate.Uuid, resources)], cancellationToken);
                     if (outcome.Claimed)
                     {
-                        using (await LockViewAsync(CancellationToken.None))
-                            HostStateView.Claimed(candidate, outcome.Generations.GetValueOrDefault(candidate.Uuid, candidate.Generation + 1), outcome.UpdatedAt);
+                        await gate.WaitAsync(CancellationToken.None);
+                        try { HostStateView.Claimed(candidate, outcome.Generations.GetValueOrDefault(candidate.Uuid, candidate.Generation + 1), outcome.UpdatedAt); }
+                        finally { gate.Release(); }
                         claimed.Add((uuid, candidate));
                         primary = candidate;
                         break;
                     }
                     logger.LogDebug("claim for {Consumer} on {Host} failed: {Reason}", uuid, candidate.Host, outcome.Reason);
-                    // The reload brings the host as the database has it; the room given back matters
-                    // only if the provider is gone and the reload leaves the held host in place.
-                    using (await LockViewAsync(CancellationToken.None))
+                    await gate.WaitAsync(CancellationToken.None);
+                    try
                     {
                         candidate.Unconsume(resources);
+                        view.MarkStale(candidate.Id);
                         await view.ReloadAsync([candidate.Id], CancellationToken.None);
+                    }
+                    finally
+                    {
+                        gate.Release();
                     }
                 }
                 if (primary is null)
@@ -213,8 +216,9 @@ public sealed class FilterScheduler : IDisposable
             {
                 logger.LogWarning(e, "could not give back the claim of {Consumer} on {Host}", consumer, host.Host);
             }
-            using (await LockViewAsync(CancellationToken.None))
-                view.Released(host);
+            await gate.WaitAsync(CancellationToken.None);
+            try { view.Released(host); }
+            finally { gate.Release(); }
         }
         claimed.Clear();
     }
