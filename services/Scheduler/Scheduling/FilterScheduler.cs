@@ -75,68 +75,42 @@ public sealed class FilterScheduler : IDisposable
         var groupHosts = new List<string>(spec.InstanceGroup?.Hosts ?? []);
         var answers = new List<IReadOnlyList<Selection>>();
         var claimed = new List<(string Consumer, HostState Host)>();
+
+        await gate.WaitAsync(cancellationToken);
         try
         {
+            await view.RefreshAsync(cancellationToken);
             foreach (var uuid in uuids)
             {
                 var request = new SchedulingRequest
                 {
                     Spec = spec with { InstanceUuid = uuid }, Resources = resources, Options = options, Now = time.GetUtcNow().UtcDateTime, GroupHosts = groupHosts,
                 };
-                // The view is read and the chosen host's room taken in memory under the lock; the
-                // database claim runs outside it, so other requests rank meanwhile. The claim decides:
-                // when it fails (another scheduler, or this one, filled the host first) the room is
-                // given back, the host reloaded, and the next one tried.
-                RankedHosts ranked;
-                HostState? primary = null;
-                var tried = new HashSet<long>();
-                while (true)
+                var ranked = Rank(request);
+                var primaryIndex = -1;
+                foreach (var i in PickOrder(ranked.Count))
                 {
-                    HostState? candidate;
-                    await gate.WaitAsync(cancellationToken);
-                    try
-                    {
-                        await view.RefreshIfOlderThanAsync(options.RefreshInterval, cancellationToken);
-                        ranked = Rank(request);
-                        candidate = PickOrder(ranked.Count).Select(i => ranked[i]).FirstOrDefault(h => !tried.Contains(h.Id));
-                        candidate?.Consume(resources);
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
-                    if (candidate is null) break;
-                    tried.Add(candidate.Id);
-                    var outcome = await store.ClaimAsync(uuid, spec.ProjectId, spec.UserId ?? "", [new AllocationRequest(candidate.Uuid, resources)], cancellationToken);
+                    var host = ranked[i];
+                    var outcome = await store.ClaimAsync(uuid, spec.ProjectId, spec.UserId ?? "", [new AllocationRequest(host.Uuid, resources)], cancellationToken);
                     if (outcome.Claimed)
                     {
-                        await gate.WaitAsync(CancellationToken.None);
-                        try { HostStateView.Claimed(candidate, outcome.Generations.GetValueOrDefault(candidate.Uuid, candidate.Generation + 1), outcome.UpdatedAt); }
-                        finally { gate.Release(); }
-                        claimed.Add((uuid, candidate));
-                        primary = candidate;
+                        HostStateView.Claimed(host, resources, outcome.Generations.GetValueOrDefault(host.Uuid, host.Generation + 1), outcome.UpdatedAt);
+                        claimed.Add((uuid, host));
+                        primaryIndex = i;
                         break;
                     }
-                    logger.LogDebug("claim for {Consumer} on {Host} failed: {Reason}", uuid, candidate.Host, outcome.Reason);
-                    await gate.WaitAsync(CancellationToken.None);
-                    try
-                    {
-                        candidate.Unconsume(resources);
-                        view.MarkStale(candidate.Id);
-                        await view.ReloadAsync([candidate.Id], CancellationToken.None);
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
+                    // Our view was stale (another scheduler took the room): reload it and move on.
+                    logger.LogDebug("claim for {Consumer} on {Host} failed: {Reason}", uuid, host.Host, outcome.Reason);
+                    await view.ReloadAsync([host.Id], cancellationToken);
                 }
-                if (primary is null)
+                if (primaryIndex < 0)
                 {
                     await ReleaseAsync(claimed);
-                    logger.LogInformation("no valid host for {Instances} instance(s) of flavor {Flavor}: {Candidates} candidate(s) after filters, {Tried} claim(s) refused",
-                        uuids.Count, spec.Flavor.Name, ranked.Count, tried.Count);
+                    logger.LogInformation("no valid host for {Instances} instance(s) of flavor {Flavor}: {Candidates} candidate(s) after filters",
+                        uuids.Count, spec.Flavor.Name, ranked.Count);
                     return new SelectDestinationsReply { NoValidHostReason = NotEnoughHosts };
                 }
+                var primary = ranked[primaryIndex];
                 groupHosts.Add(primary.Host);
                 var selections = new List<Selection> { SelectionOf(primary, resources) };
                 if (message.ReturnAlternates)
@@ -144,7 +118,7 @@ public sealed class FilterScheduler : IDisposable
                     foreach (var alternate in ranked)
                     {
                         if (selections.Count >= options.MaxAttempts) break;
-                        if (alternate.Id == primary.Id || !alternate.Fits(resources)) continue;
+                        if (ReferenceEquals(alternate, primary) || !alternate.Fits(resources)) continue;
                         selections.Add(SelectionOf(alternate, resources));
                     }
                 }
@@ -156,6 +130,10 @@ public sealed class FilterScheduler : IDisposable
         {
             await ReleaseAsync(claimed);
             throw;
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 
@@ -216,9 +194,7 @@ public sealed class FilterScheduler : IDisposable
             {
                 logger.LogWarning(e, "could not give back the claim of {Consumer} on {Host}", consumer, host.Host);
             }
-            await gate.WaitAsync(CancellationToken.None);
-            try { view.Released(host); }
-            finally { gate.Release(); }
+            view.Released(host);
         }
         claimed.Clear();
     }

@@ -122,18 +122,6 @@ public sealed class HostState
         RunningVms++;
     }
 
-    /// <summary>Gives back what <see cref="Consume"/> took, when the claim it was for is refused.</summary>
-    public void Unconsume(IReadOnlyDictionary<string, long> resources)
-    {
-        EnsureSlots();
-        foreach (var (rc, amount) in resources)
-        {
-            Used[rc] = Used.GetValueOrDefault(rc) - amount;
-            if (SlotOf(rc) is var slot and >= 0) usedSlots![slot] -= amount;
-        }
-        RunningVms--;
-    }
-
     /// <summary>The zone the host is in: its aggregates' zone, else the default.</summary>
     public string AvailabilityZone(string defaultZone) => AggregateZone ?? defaultZone;
 

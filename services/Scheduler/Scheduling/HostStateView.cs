@@ -8,7 +8,7 @@ namespace Scheduler.Scheduling;
 /// (with an overlap for transactions that committed late) and reloads only those whose
 /// generation or updated_at differ from what is held. This scheduler's own claims update it in
 /// place. It guides filtering and weighing only; the database claim decides.
-/// Not thread-safe: the scheduler reads and changes it under its own lock.
+/// Not thread-safe: the scheduler uses it under its own lock.
 /// </summary>
 public sealed class HostStateView(PlacementStore store, SchedulerOptions options, TimeProvider time)
 {
@@ -19,12 +19,6 @@ public sealed class HostStateView(PlacementStore store, SchedulerOptions options
     public IReadOnlyCollection<HostState> Hosts => hosts.Values;
 
     public int Count => hosts.Count;
-
-    /// <summary>Refreshes unless the last refresh is younger than <paramref name="interval"/> and nothing is marked stale.</summary>
-    public Task RefreshIfOlderThanAsync(TimeSpan interval, CancellationToken cancellationToken = default) =>
-        lastRefresh is { } last && dirty.Count == 0 && time.GetUtcNow().UtcDateTime - last < interval
-            ? Task.CompletedTask
-            : RefreshAsync(cancellationToken);
 
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
@@ -58,15 +52,12 @@ public sealed class HostStateView(PlacementStore store, SchedulerOptions options
         foreach (var s in await store.LoadProvidersAsync(ids, cancellationToken: cancellationToken)) Put(s);
     }
 
-    /// <summary>
-    /// Records this scheduler's successful claim on <paramref name="host"/>, whose room was taken
-    /// in memory before the claim (<see cref="HostState.Consume"/>).
-    /// </summary>
-    public static void Claimed(HostState host, long generation, DateTime updatedAt)
+    /// <summary>Records this scheduler's successful claim on <paramref name="host"/>.</summary>
+    public static void Claimed(HostState host, IReadOnlyDictionary<string, long> resources, long generation, DateTime updatedAt)
     {
+        host.Consume(resources);
         // What the database now says of the provider: the next refresh has nothing to reload
-        // unless someone else changed it since. Claims on one host finish in any order.
-        if (generation < host.Generation) return;
+        // unless someone else changed it since.
         host.Generation = generation;
         host.UpdatedAt = updatedAt;
     }

@@ -35,14 +35,6 @@ public sealed record SchedulerOptions
     public double SoftAffinityWeightMultiplier { get; init; } = 1.0;
     public double SoftAntiAffinityWeightMultiplier { get; init; } = 1.0;
 
-    /// <summary>
-    /// How old the host view may be before a request refreshes it. This scheduler's own claims
-    /// keep it current in between; what others change (claims, reports, disabled services) is
-    /// seen within this time, and a claim made on a stale picture is refused by the database and
-    /// tried elsewhere.
-    /// </summary>
-    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMilliseconds(100);
-
     /// <summary>How far back each refresh of the view looks beyond the last one, for transactions that committed late.</summary>
     public TimeSpan RefreshOverlap { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -63,7 +55,6 @@ public sealed record SchedulerOptions
             BuildFailureWeightMultiplier = Double(c["filter_scheduler:build_failure_weight_multiplier"], d.BuildFailureWeightMultiplier),
             SoftAffinityWeightMultiplier = Double(c["filter_scheduler:soft_affinity_weight_multiplier"], d.SoftAffinityWeightMultiplier),
             SoftAntiAffinityWeightMultiplier = Double(c["filter_scheduler:soft_anti_affinity_weight_multiplier"], d.SoftAntiAffinityWeightMultiplier),
-            RefreshInterval = TimeSpan.FromSeconds(Double(c["scheduler:refresh_interval"], d.RefreshInterval.TotalSeconds)),
             RefreshOverlap = TimeSpan.FromSeconds(Double(c["scheduler:refresh_overlap"], d.RefreshOverlap.TotalSeconds)),
         };
     }
