@@ -45,7 +45,15 @@ public abstract class VolumeApiTestBase(MySqlFixture mysql, RabbitMqFixture rabb
     /// <summary>Admin (and member, reader) of the admin project.</summary>
     protected string Admin { get; private set; } = "";
 
-    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["messaging:wait_until_started"] = "true" };
+    /// <summary>Where this test's file backend keeps its volumes (removed at the end).</summary>
+    protected string VolumesDirectory { get; } = Path.Combine(Path.GetTempPath(), "platform-volumes-" + Guid.NewGuid().ToString("N")[..8]);
+
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["messaging:wait_until_started"] = "true",
+        ["file:volumes_dir"] = VolumesDirectory,
+        ["report_interval"] = "1",
+    };
 
     public static string NewProjectId() => Guid.NewGuid().ToString("N");
 
@@ -54,6 +62,13 @@ public abstract class VolumeApiTestBase(MySqlFixture mysql, RabbitMqFixture rabb
         factory = new ServiceFactory<Program>(mysql.NewDatabase(name), await rabbit.NewVirtualHostAsync(name), Settings) { Tokens = Tokens };
         await factory.SyncAsync();
         Http = factory.CreateClient();
+        // The backend's first report may have come before the database existed: wait for one,
+        // as the scheduler places nothing on a backend it has not heard from.
+        Assert.True(await Eventually.TrueAsync(async () =>
+        {
+            await using var c = await OpenAsync();
+            return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM services WHERE `binary` = 'cinder-volume'") > 0;
+        }, TimeSpan.FromSeconds(15)), "the file backend never reported");
         A = Tokens.Issue(ProjectA, "member", "reader");
         B = Tokens.Issue(ProjectB, "member", "reader");
         ReaderA = Tokens.Issue(ProjectA, "reader");
@@ -65,6 +80,7 @@ public abstract class VolumeApiTestBase(MySqlFixture mysql, RabbitMqFixture rabb
         Http?.Dispose();
         if (factory is not null) await factory.DisposeAsync();
         Tokens.Dispose();
+        if (Directory.Exists(VolumesDirectory)) Directory.Delete(VolumesDirectory, recursive: true);
     }
 
     /// <summary>Sends a request; <paramref name="microversion"/> goes as <c>OpenStack-API-Version: volume ...</c>.</summary>
@@ -85,7 +101,8 @@ public abstract class VolumeApiTestBase(MySqlFixture mysql, RabbitMqFixture rabb
 
     protected Task<ApiAnswer> GetAsync(string path, string? token, string? microversion = null) => SendAsync(HttpMethod.Get, path, token, null, microversion);
     protected Task<ApiAnswer> PutAsync(string path, string? token, object body, string? microversion = null) => SendAsync(HttpMethod.Put, path, token, body, microversion);
-    protected Task<ApiAnswer> DeleteAsync(string path, string? token) => SendAsync(HttpMethod.Delete, path, token);
+    protected Task<ApiAnswer> DeleteAsync(string path, string? token, string? microversion = null) => SendAsync(HttpMethod.Delete, path, token, null, microversion);
+    protected Task<ApiAnswer> PostAsync(string path, string? token, object body, string? microversion = null) => SendAsync(HttpMethod.Post, path, token, body, microversion);
 
     protected static void AssertStatus(HttpStatusCode expected, ApiAnswer answer) =>
         Assert.True(answer.Status == expected, $"expected {(int)expected}, got {answer}");

@@ -26,4 +26,10 @@ public static class CinderErrors
     public static ApiException MalformedUrl() => BadRequest("Malformed request url");
 
     public static ApiException MalformedBody() => BadRequest("Malformed request body");
+
+    /// <summary>cinder's InvalidVolume: "Invalid volume: ...", a 400.</summary>
+    public static ApiException InvalidVolume(string reason) => BadRequest($"Invalid volume: {reason}");
+
+    /// <summary>cinder's InvalidSnapshot: "Invalid snapshot: ...", a 400.</summary>
+    public static ApiException InvalidSnapshot(string reason) => BadRequest($"Invalid snapshot: {reason}");
 }
