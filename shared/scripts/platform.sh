@@ -78,6 +78,13 @@ write_config() { # name kind port db
       echo "[glance_store]"
       echo "filesystem_store_datadir = $P/images"
     fi
+    if [[ $name == volume ]]; then
+      # One backend, "file": raw sparse files that the compute hosts of this machine reach at the same path.
+      echo
+      echo "[file]"
+      echo "volume_driver = file"
+      echo "volumes_dir = $P/volumes"
+    fi
     if [[ $name == scheduler ]]; then
       echo
       echo "[placement]"

@@ -36,6 +36,9 @@ public sealed class FleetFixture : IAsyncLifetime
     /// <summary>Where the image service keeps image data in this fleet.</summary>
     public string ImageStoreDirectory => Path.Combine(directory, "images");
 
+    /// <summary>Where the volume service's file backend keeps volumes (volume-&lt;id&gt;).</summary>
+    public string VolumesDirectory => Path.Combine(directory, "volumes");
+
     public async Task InitializeAsync()
     {
         await mysql.InitializeAsync();
@@ -75,6 +78,8 @@ public sealed class FleetFixture : IAsyncLifetime
                 lines.AddRange(["[token]", $"key_repository = {Path.Combine(directory, "identity-keys")}", "[security_compliance]", "lockout_failure_attempts = 3", "lockout_duration = 30"]);
             if (deployable.Name == "image")
                 lines.AddRange(["[glance_store]", $"filesystem_store_datadir = {ImageStoreDirectory}"]);
+            if (deployable.Name == "volume")
+                lines.AddRange(["[file]", "volume_driver = file", $"volumes_dir = {VolumesDirectory}"]);
             // The scheduler serves placement over gRPC on a port of its own; its callers find it there.
             if (deployable.Name == "scheduler")
                 lines.AddRange(["[placement]", $"grpc_listen = http://127.0.0.1:{PlacementGrpcPort}"]);
