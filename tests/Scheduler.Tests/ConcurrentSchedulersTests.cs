@@ -45,6 +45,7 @@ public sealed class ConcurrentSchedulersTests(MySqlFixture mysql, RabbitMqFixtur
 
         // select_destinations through both schedulers' consumers at once: exactly the capacity fits.
         var schedulers = new[] { Scheduler(), Scheduler(second) };
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         var outcomes = await Task.WhenAll(Enumerable.Range(0, Hosts * Capacity + 10).Select(i => Task.Run(async () =>
         {
             try
@@ -57,7 +58,14 @@ public sealed class ConcurrentSchedulersTests(MySqlFixture mysql, RabbitMqFixtur
             {
                 return false;
             }
+            catch (Exception e)
+            {
+                // Anything but an answer is a failure of the test, named below, not a hang.
+                failures.Add($"{e.GetType().Name}: {e.Message}");
+                return false;
+            }
         })));
+        Assert.True(failures.IsEmpty, $"select_destinations failed {failures.Count} time(s): {string.Join(" | ", failures.Distinct())}");
         usage = await UsageAsync();
         Assert.All(nodes, n => Assert.True(usage.GetValueOrDefault((n.ProviderUuid, "VCPU")) <= Capacity, $"{n.Host} over capacity"));
         Assert.Equal(outcomes.Count(o => o), usage.Where(u => u.Key.Rc == "VCPU").Sum(u => u.Value));

@@ -49,7 +49,9 @@ public abstract class SchedulerTestBase(MySqlFixture mysql, RabbitMqFixture rabb
     public async Task DisposeAsync()
     {
         foreach (var c in channels) c.Dispose();
-        foreach (var f in factories) await f.DisposeAsync();
+        // A host that does not stop within a minute fails the test with its name rather than holding the run.
+        foreach (var f in factories)
+            await f.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
         Tokens.Dispose();
     }
 

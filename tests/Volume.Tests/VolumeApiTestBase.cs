@@ -59,24 +59,50 @@ public abstract class VolumeApiTestBase(MySqlFixture mysql, RabbitMqFixture rabb
 
     public async Task InitializeAsync()
     {
-        factory = new ServiceFactory<Program>(mysql.NewDatabase(name), await rabbit.NewVirtualHostAsync(name), Settings) { Tokens = Tokens };
+        TransportUrl = await rabbit.NewVirtualHostAsync(name);
+        factory = new ServiceFactory<Program>(mysql.NewDatabase(name), TransportUrl, Settings) { Tokens = Tokens };
         await factory.SyncAsync();
         Http = factory.CreateClient();
-        // The backend's first report may have come before the database existed: wait for one,
-        // as the scheduler places nothing on a backend it has not heard from.
-        Assert.True(await Eventually.TrueAsync(async () =>
-        {
-            await using var c = await OpenAsync();
-            return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM services WHERE `binary` = 'cinder-volume'") > 0;
-        }, TimeSpan.FromSeconds(15)), "the file backend never reported");
+        if (RunsBackend) await WaitForBackendAsync();
         A = Tokens.Issue(ProjectA, "member", "reader");
         B = Tokens.Issue(ProjectB, "member", "reader");
         ReaderA = Tokens.Issue(ProjectA, "reader");
         Admin = Tokens.Issue(AdminProject, "admin", "member", "reader");
     }
 
+    /// <summary>False for a test that runs its backend in a process of its own (<see cref="StartBackendAsync"/>).</summary>
+    protected virtual bool RunsBackend => true;
+
+    protected string TransportUrl { get; private set; } = "";
+
+    private readonly List<ServiceFactory<Program>> backends = [];
+
+    /// <summary>
+    /// The backend's first report may have come before the database existed: wait for a fresh
+    /// one, as the scheduler places nothing on a backend it has not heard from.
+    /// </summary>
+    protected async Task WaitForBackendAsync() =>
+        Assert.True(await Eventually.TrueAsync(async () =>
+        {
+            await using var c = await OpenAsync();
+            return await c.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM services WHERE `binary` = 'cinder-volume' AND updated_at > UTC_TIMESTAMP(6) - INTERVAL 5 SECOND") > 0;
+        }, TimeSpan.FromSeconds(15)), "the file backend never reported");
+
+    /// <summary>A backend worker alone (<c>--roles backend</c>) on this test's database and broker, as a storage host runs it.</summary>
+    protected async Task<ServiceFactory<Program>> StartBackendAsync()
+    {
+        var settings = new Dictionary<string, string?>(Settings) { ["roles"] = "backend" };
+        var backend = new ServiceFactory<Program>(Database, TransportUrl, settings) { Tokens = Tokens };
+        backends.Add(backend);
+        await Task.Run(() => backend.Server);
+        await WaitForBackendAsync();
+        return backend;
+    }
+
     public async Task DisposeAsync()
     {
+        foreach (var b in backends) await b.DisposeAsync();
         Http?.Dispose();
         if (factory is not null) await factory.DisposeAsync();
         Tokens.Dispose();

@@ -81,7 +81,15 @@ public static class AttachmentsApi
         var (volumeId, host) = await c.QuerySingleAsync<(string, string?)>(
             "SELECT a.volume_id, v.host FROM volume_attachment a JOIN volumes v ON v.id = a.volume_id WHERE a.id = @attachmentId", new { attachmentId });
         if (host is null) throw CinderErrors.InvalidVolume($"Volume {volumeId} has no backend yet.");
-        var info = await backends.CallInitializeConnectionAsync(host, new InitializeConnection(volumeId, connector), cancellationToken);
+        VolumeConnection info;
+        try
+        {
+            info = await backends.CallInitializeConnectionAsync(host, new InitializeConnection(volumeId, connector), cancellationToken);
+        }
+        catch (Platform.Messaging.RpcTimeoutException)
+        {
+            throw BackendAway(host);
+        }
         var now = time.GetUtcNow().UtcDateTime;
         await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var status = await c.ExecuteScalarAsync<string?>("SELECT attach_status FROM volume_attachment WHERE id = @attachmentId AND deleted = 0 FOR UPDATE", new { attachmentId }, tx);
@@ -142,7 +150,14 @@ public static class AttachmentsApi
         if (current.Row.Connector is { } connectorJson && current.Host is { } host)
         {
             var connector = JsonSerializer.Deserialize<Dictionary<string, string>>(connectorJson) ?? [];
-            await backends.CallTerminateConnectionAsync(host, new TerminateConnection(current.Row.VolumeId, connector), http.RequestAborted);
+            try
+            {
+                await backends.CallTerminateConnectionAsync(host, new TerminateConnection(current.Row.VolumeId, connector), http.RequestAborted);
+            }
+            catch (Platform.Messaging.RpcTimeoutException)
+            {
+                throw BackendAway(host);
+            }
         }
         var now = time.GetUtcNow().UtcDateTime;
         await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted);
@@ -235,6 +250,10 @@ public static class AttachmentsApi
         ["attach_mode"] = a.Row.AttachMode,
         ["connection_info"] = a.Row.ConnectionInfo is { } info ? JsonNode.Parse(info) : null,
     };
+
+    /// <summary>A backend that did not answer: cinder's 500, saying that nothing changed and the call may be made again.</summary>
+    private static ApiException BackendAway(string host) => new(System.Net.HttpStatusCode.InternalServerError,
+        $"The volume's backend {Topics.BackendOf(host)} did not answer in time; nothing was changed, and the request can be made again.");
 
     /// <summary>Connection info as cinder answers it: <c>driver_volume_type</c> and <c>data</c>.</summary>
     public static JsonObject ConnectionJson(VolumeConnection info)
