@@ -40,10 +40,17 @@ internal sealed class RpcClient(IBus bus, IOptions<MessagingOptions> options) : 
             static (key, b) => b.CreateRequestClient<TRequest>(EndpointNames.Queue(key.Item2)), bus);
         try
         {
-            var response = await client.GetResponse<TReply>(request, cancellationToken, RequestTimeout.After(ms: (int)Math.Ceiling(wait.TotalMilliseconds)));
+            // MassTransit's own timeout and the token do not end a request whose send never
+            // completes (a publish the broker never confirms): the caller's wait is bounded here too.
+            var response = await FirstAloneAsync(queue, () => client.GetResponse<TReply>(request, cancellationToken, RequestTimeout.After(ms: (int)Math.Ceiling(wait.TotalMilliseconds)))
+                .WaitAsync(wait + SendGrace, cancellationToken), cancellationToken);
             return response.Message;
         }
         catch (RequestTimeoutException e)
+        {
+            throw new RpcTimeoutException(queue, typeof(TRequest).Name, wait, e);
+        }
+        catch (TimeoutException e)
         {
             throw new RpcTimeoutException(queue, typeof(TRequest).Name, wait, e);
         }
@@ -57,9 +64,43 @@ internal sealed class RpcClient(IBus bus, IOptions<MessagingOptions> options) : 
     public async Task CastAsync<T>(string queue, T message, CancellationToken cancellationToken = default) where T : class
     {
         var endpoint = await bus.GetSendEndpoint(EndpointNames.Queue(queue));
-        await endpoint.Send(message, cancellationToken);
+        await FirstAloneAsync(queue, async () =>
+        {
+            await endpoint.Send(message, cancellationToken).WaitAsync(options.Value.CallTimeout, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    // Queues this process has sent to once already; the gates of those it has not.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> warmed = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> firstSends = new();
+
+    /// <summary>
+    /// The first send to a queue goes alone; the rest wait for it. A burst of first sends at
+    /// once (a process that starts under load) was seen to leave publishes that never complete
+    /// while the bus set up its channel and the queue's topology; once one send has gone, the
+    /// others run freely.
+    /// </summary>
+    private async Task<T> FirstAloneAsync<T>(string queue, Func<Task<T>> send, CancellationToken cancellationToken)
+    {
+        if (warmed.ContainsKey(queue)) return await send();
+        var gate = firstSends.GetOrAdd(queue, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await send();
+        }
+        finally
+        {
+            // Whatever its outcome: the setup is done, and callers must not queue behind a slow reply.
+            warmed.TryAdd(queue, true);
+            gate.Release();
+        }
     }
 
     public Task FanoutAsync<T>(T message, CancellationToken cancellationToken = default) where T : class =>
-        bus.Publish(message, cancellationToken);
+        bus.Publish(message, cancellationToken).WaitAsync(options.Value.CallTimeout, cancellationToken);
+
+    /// <summary>How much longer than its timeout a call may take before it is given up on whatever MassTransit says.</summary>
+    private static readonly TimeSpan SendGrace = TimeSpan.FromSeconds(5);
 }

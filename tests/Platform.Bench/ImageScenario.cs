@@ -219,7 +219,7 @@ public sealed class ImageScenario : IScenario
     /// out (fsync), then dropped from the page cache. Says whether that worked, since a read
     /// served from memory would make the figure meaningless.
     /// </summary>
-    private static void DropFromPageCache(string path, string what, bool quiet = false)
+    internal static void DropFromPageCache(string path, string what, bool quiet = false)
     {
         using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
         RandomAccess.FlushToDisk(handle);
@@ -315,7 +315,7 @@ public sealed class ImageScenario : IScenario
     /// A body of <c>size</c> bytes made by repeating one block, so a large upload never sits in
     /// memory. It only writes: <see cref="Md5Of"/> gives its digest.
     /// </summary>
-    private sealed class RepeatedBlockContent(byte[] block, long size) : HttpContent
+    internal sealed class RepeatedBlockContent(byte[] block, long size) : HttpContent
     {
         public static string Md5Of(byte[] block, long size)
         {

@@ -1,7 +1,7 @@
 using Platform.Bench;
 
 // make bench [SCENARIO=name]: runs every scenario, or the one named, and prints its figures.
-var scenarios = new IScenario[] { new BusScenario(), new TokensScenario(), new PasswordScenario(), new IdentityScenario(), new ImageScenario(), new NetworkScenario(), new ComputeScenario(), new SchedulerScenario() };
+var scenarios = new IScenario[] { new BusScenario(), new TokensScenario(), new PasswordScenario(), new IdentityScenario(), new ImageScenario(), new NetworkScenario(), new ComputeScenario(), new SchedulerScenario(), new VolumeScenario() };
 var only = args.FirstOrDefault();
 var results = new List<ScenarioResult>();
 foreach (var scenario in scenarios.Where(s => only is null || s.Name == only))

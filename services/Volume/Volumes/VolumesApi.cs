@@ -58,8 +58,8 @@ public static class VolumesApi
         var body = await CinderBody.ReadAsync(http.Request);
         var extra = body.Select(kv => kv.Key).Where(k => k is not ("volume" or "OS-SCH-HNT:scheduler_hints")).ToList();
         if (extra.Count > 0) throw CinderErrors.BadRequest($"Additional properties are not allowed ({string.Join(", ", extra.Select(e => $"'{e}'"))} {(extra.Count == 1 ? "was" : "were")} unexpected)");
-        var volume = CinderBody.Root(new JsonObject { ["volume"] = body["volume"]?.DeepClone() }, "volume");
         if (!body.ContainsKey("volume")) throw CinderErrors.BadRequest("'volume' is a required property");
+        var volume = CinderBody.Root(new JsonObject { ["volume"] = body["volume"]?.DeepClone() }, "volume");
 
         var caller = CinderAuthz.Caller;
         var projectId = caller.ProjectId ?? throw ApiException.Unauthorized();
