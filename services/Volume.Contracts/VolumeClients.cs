@@ -10,6 +10,9 @@ public sealed class VolumeSchedulerClient(IOutbox outbox)
     /// <summary>Sent with the transaction that wrote the volume: the scheduler hears of it if and only if it committed.</summary>
     public Task CastCreateVolumeAsync(DbTransaction transaction, ScheduleCreateVolume message, CancellationToken cancellationToken = default) =>
         outbox.CastAsync(transaction, Topics.Scheduler, message, cancellationToken);
+
+    /// <summary>Sends what the committed transaction cast now, rather than at the outbox's next poll.</summary>
+    public void Flush() => outbox.Notify();
 }
 
 /// <summary>
@@ -33,6 +36,9 @@ public sealed class VolumeBackendClient(IRpcClient rpc, IOutbox outbox)
 
     public Task CastDeleteSnapshotAsync(DbTransaction transaction, string volumeHost, DeleteSnapshot message, CancellationToken cancellationToken = default) =>
         outbox.CastAsync(transaction, Topics.Backend(Topics.BackendOf(volumeHost)), message, cancellationToken);
+
+    /// <summary>Sends what the committed transaction cast now, rather than at the outbox's next poll.</summary>
+    public void Flush() => outbox.Notify();
 
     public Task<VolumeConnection> CallInitializeConnectionAsync(string volumeHost, InitializeConnection request, CancellationToken cancellationToken = default) =>
         rpc.CallAsync<InitializeConnection, VolumeConnection>(Topics.Backend(Topics.BackendOf(volumeHost)), request, cancellationToken: cancellationToken);

@@ -44,6 +44,7 @@ public sealed class VolumeScheduler(IDbConnectionFactory db, VolumeSettings sett
             VolumeId = m.VolumeId, SnapshotId = m.SnapshotId, SourceVolumeId = m.SourceVolumeId, ImageId = m.ImageId,
         }, cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        backends.Flush();
         logger.LogInformation("volume {Volume} ({Size} GiB) placed on {Host}", m.VolumeId, m.Size, chosen.VolumeHost);
     }
 

@@ -92,6 +92,7 @@ public static class SnapshotsApi
                     metadata.Select(m => new { id, m.Key, m.Value, now }), tx);
             await backends.CastCreateSnapshotAsync(tx, volume.Host!, new CreateSnapshot(id));
             await tx.CommitAsync();
+            backends.Flush();
         }
         return Results.Json(new JsonObject { ["snapshot"] = await ViewAsync(c, http, authz, (await GetAsync(c, id))!) }, statusCode: 202);
     }
@@ -205,6 +206,7 @@ public static class SnapshotsApi
         await c.ExecuteAsync("UPDATE snapshots SET status = 'deleting', updated_at = @now WHERE id = @id", new { id, now = time.GetUtcNow().UtcDateTime }, tx);
         await backends.CastDeleteSnapshotAsync(tx, host!, new DeleteSnapshot(id));
         await tx.CommitAsync();
+        backends.Flush();
         return Results.StatusCode(202);
     }
 

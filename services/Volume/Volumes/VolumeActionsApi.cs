@@ -40,6 +40,7 @@ public static class VolumeActionsApi
                 var row = await VolumesApi.VisibleAsync(c, id, authz, "volume_extension:volume_admin_actions:force_delete", tx, forUpdate: true);
                 await VolumesApi.DeleteRowAsync(tx, row, backends, now, force: true, cascade: false, authz.IsAdmin);
                 await tx.CommitAsync();
+                backends.Flush();
                 return Results.StatusCode(202);
             }
             case "os-set_bootable":
@@ -147,6 +148,7 @@ public static class VolumeActionsApi
             new { id, row.Status, newSize, now }, tx);
         await backends.CastExtendVolumeAsync(tx, row.Host!, new ExtendVolume(id, row.Size, newSize));
         await tx.CommitAsync();
+        backends.Flush();
         return Results.Accepted();
     }
 

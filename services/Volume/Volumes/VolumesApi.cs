@@ -162,6 +162,7 @@ public static class VolumesApi
                 SourceHost = sourceHost, SnapshotId = snapshotId, SourceVolumeId = sourceVolumeId, ImageId = image?.Id,
             });
             await tx.CommitAsync();
+            scheduler.Flush();
         }
         var row = (await VolumeStore.GetAsync(c, id))!;
         return Results.Json(new JsonObject { ["volume"] = VolumeView.Detail(http, authz, await VolumeStore.DetailsAsync(c, row)) }, statusCode: 202);
@@ -373,6 +374,7 @@ public static class VolumesApi
         if (force) authz.Enforce(ForceDeleteRule, row.ProjectId);
         await DeleteRowAsync(tx, row, backends, now, force, cascade, authz.IsAdmin);
         await tx.CommitAsync();
+        backends.Flush();
         return Results.StatusCode(202);
     }
 
