@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using MySqlConnector;
 using static Platform.Bench.ServiceProcesses;
 
 namespace Platform.Bench;
@@ -31,77 +29,35 @@ public sealed class ComputeScenario : IScenario
     public string Name => "compute";
     public string Description => $"boot storm through the compute API: {string.Join(" and ", Storms)} servers on {FakeHosts} fake hosts, {Clients} clients";
 
-    private sealed record Part(string Name, string Dll, string? Database, int Port)
-    {
-        public string Log(string dir) => Path.Combine(dir, Name + ".log");
-    }
-
     public async Task<ScenarioResult> RunAsync()
     {
-        var work = Directory.CreateTempSubdirectory("platform-bench-compute-");
         var suffix = Guid.NewGuid().ToString("N")[..8];
-        var parts = new[]
-        {
-            new Part("identity", ServiceDll("Identity"), $"bench_identity_{suffix}", FreePort()),
-            new Part("image", ServiceDll("Image"), $"bench_image_{suffix}", FreePort()),
-            new Part("scheduler", ServiceDll("Scheduler"), $"bench_placement_{suffix}", FreePort()),
-            new Part("conductor", ServiceDll("Conductor"), $"bench_compute_{suffix}", FreePort()),
-            new Part("compute-api", ServiceDll("ComputeApi"), $"bench_compute_api_{suffix}", FreePort()),
-            new Part("compute-agent", AgentDll("ComputeAgent"), null, FreePort()),
-        };
+        BenchPart[] parts =
+        [
+            new("identity", ServiceDll("Identity"), $"bench_identity_{suffix}", FreePort()),
+            new("image", ServiceDll("Image"), $"bench_image_{suffix}", FreePort()),
+            new("scheduler", ServiceDll("Scheduler"), $"bench_placement_{suffix}", FreePort()),
+            new("conductor", ServiceDll("Conductor"), $"bench_compute_{suffix}", FreePort()),
+            new("compute-api", ServiceDll("ComputeApi"), $"bench_compute_api_{suffix}", FreePort()),
+            new("compute-agent", AgentDll("ComputeAgent"), null, FreePort()),
+        ];
         var grpcPort = FreePort();
-        var vhost = $"bench-compute-{suffix}";
-        var processes = new List<(Part Part, Process Process)>();
+        await using var fleet = await BenchFleet.StartAsync("compute", Directory.CreateTempSubdirectory("platform-bench-compute-"), parts,
+            f => [("compute", "nova", $"{f.Url("compute-api")}/v2.1"), ("placement", "placement", f.Url("scheduler")), ("image", "glance", f.Url("image"))],
+            (f, part) => Sections(f, part, grpcPort));
         try
         {
-            await CreateVirtualHostAsync(vhost);
-            var transport = BrokerUrl.TrimEnd('/') + "/" + vhost;
-            foreach (var p in parts.Where(p => p.Database is not null)) await CreateDatabaseAsync(p.Database!);
-            var passwords = parts.ToDictionary(p => p.Name, _ => Convert.ToHexString(RandomNumberGenerator.GetBytes(12)));
-            var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-
-            foreach (var part in parts)
-            {
-                var config = WriteConfig(work.FullName, part, parts, transport, grpcPort, passwords, adminPassword);
-                if (part.Database is not null) await RunCommandAsync(part.Name, part.Dll, ["db", "sync", "--config-file", config]);
-                if (part.Name == "identity")
-                {
-                    await RunCommandAsync(part.Name, part.Dll, ["keys", "setup", "--config-file", config]);
-                    await RunCommandAsync(part.Name, part.Dll, ["bootstrap", "--config-file", config]);
-                }
-                var process = StartServer(part.Name, part.Dll, config, part.Log(work.FullName));
-                processes.Add((part, process));
-                using var probe = LoopbackClient(part.Port);
-                await WaitReadyAsync(part.Name, probe, process, part.Log(work.FullName));
-            }
-
-            var identity = parts[0];
-            using var identityHttp = LoopbackClient(identity.Port);
-            var token = await IdentityScenario.IssueAsync(identityHttp, IdentityScenario.AdminPasswordBody(adminPassword));
-            using var image = LoopbackClient(parts[1].Port);
-            image.DefaultRequestHeaders.Add("X-Auth-Token", token);
-            using var compute = LoopbackClient(parts[4].Port);
-            compute.DefaultRequestHeaders.Add("X-Auth-Token", token);
+            using var identity = LoopbackClient(fleet["identity"].Port);
+            using var image = await fleet.AdminClientAsync("image");
+            using var compute = await fleet.AdminClientAsync("compute-api");
             compute.DefaultRequestHeaders.Add("OpenStack-API-Version", "compute 2.37");
-            return await MeasureAsync(compute, image, await ProjectIdAsync(identityHttp, token));
+            var token = compute.DefaultRequestHeaders.GetValues("X-Auth-Token").Single();
+            return await MeasureAsync(compute, image, await ProjectIdAsync(identity, token));
         }
         catch
         {
-            foreach (var part in parts) PrintLogTail(part.Name, part.Log(work.FullName));
+            fleet.PrintLogTails();
             throw;
-        }
-        finally
-        {
-            foreach (var (part, process) in Enumerable.Reverse(processes)) await StopAsync(part.Name, process);
-            foreach (var p in parts.Where(p => p.Database is not null)) await DropDatabaseAsync(p.Database!);
-            await DeleteVirtualHostAsync(vhost);
-            // BENCH_KEEP=1 keeps the processes' logs and configuration for a study.
-            if (Environment.GetEnvironmentVariable("BENCH_KEEP") == "1") Console.WriteLine($"  kept {work.FullName}");
-            else
-            {
-                try { work.Delete(recursive: true); }
-                catch (IOException e) { Console.Error.WriteLine($"  could not remove {work.FullName}: {e.Message}"); }
-            }
         }
     }
 
@@ -315,54 +271,13 @@ public sealed class ComputeScenario : IScenario
     }
 
 
-    private static string WriteConfig(string dir, Part part, Part[] parts, string transport, int grpcPort,
-        Dictionary<string, string> passwords, string adminPassword)
+    /// <summary>Each part's own configuration beyond what every part has.</summary>
+    private static string Sections(BenchFleet fleet, BenchPart part, int grpcPort) => part.Name switch
     {
-        int Port(string name) => parts.Single(p => p.Name == name).Port;
-        var identityUrl = $"http://127.0.0.1:{Port("identity")}";
-        var text = new StringBuilder()
-            .AppendLine(part.Name == "compute-agent" ? "host = bench" : $"host = bench-{part.Name}")
-            .AppendLine(Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1" ? "[logging]\ndebug = true\nformat = text" : "")
-            .AppendLine().AppendLine("[api]").AppendLine($"listen = http://127.0.0.1:{part.Port}")
-            .AppendLine().AppendLine("[messaging]").AppendLine($"transport_url = {transport}")
-            .AppendLine().AppendLine("[keystone_authtoken]").AppendLine($"auth_url = {identityUrl}")
-            .AppendLine($"username = {part.Name}").AppendLine($"password = {passwords[part.Name]}").AppendLine("region_name = RegionOne");
-        if (part.Database is not null)
-            text.AppendLine().AppendLine("[database]").AppendLine($"connection = {new MySqlConnectionStringBuilder(MySql) { Database = part.Database }.ConnectionString}");
-        switch (part.Name)
-        {
-            case "identity":
-                text.AppendLine().AppendLine("[token]").AppendLine($"key_repository = {Path.Combine(dir, "identity-keys")}")
-                    .AppendLine().AppendLine("[bootstrap]").AppendLine($"admin_password = {adminPassword}").AppendLine("region = RegionOne")
-                    .AppendLine().AppendLine("[bootstrap:service_users]");
-                foreach (var p in parts) text.AppendLine($"{p.Name} = {passwords[p.Name]}");
-                foreach (var (type, name, url) in new[]
-                {
-                    ("identity", "keystone", $"{identityUrl}/v3"),
-                    ("compute", "nova", $"http://127.0.0.1:{Port("compute-api")}/v2.1"),
-                    ("placement", "placement", $"http://127.0.0.1:{Port("scheduler")}"),
-                    ("image", "glance", $"http://127.0.0.1:{Port("image")}"),
-                })
-                    text.AppendLine().AppendLine($"[bootstrap:catalog:{type}]").AppendLine($"name = {name}").AppendLine($"url = {url}");
-                break;
-            case "image":
-                text.AppendLine().AppendLine("[glance_store]").AppendLine($"filesystem_store_datadir = {Path.Combine(dir, "images")}");
-                break;
-            case "scheduler":
-                text.AppendLine().AppendLine("[placement]").AppendLine($"grpc_listen = http://127.0.0.1:{grpcPort}");
-                break;
-            case "compute-agent":
-                text.AppendLine().AppendLine("[placement]").AppendLine($"grpc_url = http://127.0.0.1:{grpcPort}")
-                    .AppendLine().AppendLine("[compute]").AppendLine("driver = fake")
-                    .AppendLine().AppendLine("[fake]").AppendLine($"host_count = {FakeHosts}").AppendLine("spawn_delay_ms = 0");
-                break;
-            default:
-                text.AppendLine().AppendLine("[placement]").AppendLine($"grpc_url = http://127.0.0.1:{grpcPort}");
-                break;
-        }
-        var path = Path.Combine(dir, part.Name + ".conf");
-        File.WriteAllText(path, text.ToString());
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return path;
-    }
+        "identity" => "",
+        "image" => $"\n[glance_store]\nfilesystem_store_datadir = {Path.Combine(fleet.Work.FullName, "images")}\n",
+        "scheduler" => $"\n[placement]\ngrpc_listen = http://127.0.0.1:{grpcPort}\n",
+        "compute-agent" => $"\n[placement]\ngrpc_url = http://127.0.0.1:{grpcPort}\n\n[compute]\ndriver = fake\n\n[fake]\nhost_count = {FakeHosts}\nspawn_delay_ms = 0\n",
+        _ => $"\n[placement]\ngrpc_url = http://127.0.0.1:{grpcPort}\n",
+    };
 }

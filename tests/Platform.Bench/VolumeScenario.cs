@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using MySqlConnector;
 using static Platform.Bench.ServiceProcesses;
 
 namespace Platform.Bench;
@@ -26,68 +24,37 @@ public sealed class VolumeScenario : IScenario
     public string Name => "volume";
     public string Description => $"volume create/delete per second ({Volumes} volumes, {Clients} clients) and a 1 GiB volume from an image against a raw copy";
 
-    private sealed record Part(string Name, string Dll, string Database, int Port)
-    {
-        public string Log(string dir) => Path.Combine(dir, Name + ".log");
-    }
-
     public async Task<ScenarioResult> RunAsync()
     {
-        // On the repository's filesystem, not /tmp, which may be memory.
-        var work = Directory.CreateDirectory(Path.Combine(RepositoryRoot(), ".platform", "bench", $"tmp-volume-{Guid.NewGuid():N}"));
         var suffix = Guid.NewGuid().ToString("N")[..8];
-        var parts = new[]
-        {
-            new Part("identity", ServiceDll("Identity"), $"bench_identity_{suffix}", FreePort()),
-            new Part("image", ServiceDll("Image"), $"bench_image_{suffix}", FreePort()),
-            new Part("volume", ServiceDll("Volume"), $"bench_volume_{suffix}", FreePort()),
-        };
-        var vhost = $"bench-volume-{suffix}";
-        var processes = new List<(Part Part, Process Process)>();
+        BenchPart[] parts =
+        [
+            new("identity", ServiceDll("Identity"), $"bench_identity_{suffix}", FreePort()),
+            new("image", ServiceDll("Image"), $"bench_image_{suffix}", FreePort()),
+            new("volume", ServiceDll("Volume"), $"bench_volume_{suffix}", FreePort()),
+        ];
+        // On the repository's filesystem, not /tmp, which may be memory: the copies are measured against its disk.
+        var work = Directory.CreateDirectory(Path.Combine(RepositoryRoot(), ".platform", "bench", $"tmp-volume-{suffix}"));
+        await using var fleet = await BenchFleet.StartAsync("volume", work, parts,
+            f => [("image", "glance", f.Url("image")), ("volumev3", "cinderv3", $"{f.Url("volume")}/v3")],
+            (f, part) => part.Name switch
+            {
+                "image" => $"\n[glance_store]\nfilesystem_store_datadir = {Path.Combine(f.Work.FullName, "images")}\n",
+                "volume" => $"\n[file]\nvolume_driver = file\nvolumes_dir = {Path.Combine(f.Work.FullName, "volumes")}\n",
+                _ => "",
+            });
         try
         {
-            await CreateVirtualHostAsync(vhost);
-            var transport = BrokerUrl.TrimEnd('/') + "/" + vhost;
-            foreach (var p in parts) await CreateDatabaseAsync(p.Database);
-            var passwords = parts.ToDictionary(p => p.Name, _ => Convert.ToHexString(RandomNumberGenerator.GetBytes(12)));
-            var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-            foreach (var part in parts)
-            {
-                var config = WriteConfig(work.FullName, part, parts, transport, passwords, adminPassword);
-                await RunCommandAsync(part.Name, part.Dll, ["db", "sync", "--config-file", config]);
-                if (part.Name == "identity")
-                {
-                    await RunCommandAsync(part.Name, part.Dll, ["keys", "setup", "--config-file", config]);
-                    await RunCommandAsync(part.Name, part.Dll, ["bootstrap", "--config-file", config]);
-                }
-                var process = StartServer(part.Name, part.Dll, config, part.Log(work.FullName));
-                processes.Add((part, process));
-                using var probe = LoopbackClient(part.Port);
-                await WaitReadyAsync(part.Name, probe, process, part.Log(work.FullName));
-            }
-
-            using var identity = LoopbackClient(parts[0].Port);
-            var token = await IdentityScenario.IssueAsync(identity, IdentityScenario.AdminPasswordBody(adminPassword));
-            using var image = LoopbackClient(parts[1].Port);
+            using var image = await fleet.AdminClientAsync("image");
             image.Timeout = TimeSpan.FromMinutes(10);
-            image.DefaultRequestHeaders.Add("X-Auth-Token", token);
-            using var volume = LoopbackClient(parts[2].Port);
-            volume.DefaultRequestHeaders.Add("X-Auth-Token", token);
+            using var volume = await fleet.AdminClientAsync("volume");
             volume.DefaultRequestHeaders.Add("OpenStack-API-Version", "volume 3.60");
             return await MeasureAsync(volume, image, work.FullName);
         }
         catch
         {
-            foreach (var part in parts) PrintLogTail(part.Name, part.Log(work.FullName));
+            fleet.PrintLogTails();
             throw;
-        }
-        finally
-        {
-            foreach (var (part, process) in Enumerable.Reverse(processes)) await StopAsync(part.Name, process);
-            foreach (var p in parts) await DropDatabaseAsync(p.Database);
-            await DeleteVirtualHostAsync(vhost);
-            try { work.Delete(recursive: true); }
-            catch (IOException e) { Console.Error.WriteLine($"  could not remove {work.FullName}: {e.Message}"); }
         }
     }
 
@@ -245,44 +212,5 @@ public sealed class VolumeScenario : IScenario
             await Task.Delay(10);
         }
         throw new TimeoutException($"volume {id} was not deleted");
-    }
-
-    private static string WriteConfig(string dir, Part part, Part[] parts, string transport, Dictionary<string, string> passwords, string adminPassword)
-    {
-        int Port(string name) => parts.Single(p => p.Name == name).Port;
-        var identityUrl = $"http://127.0.0.1:{Port("identity")}";
-        var text = new StringBuilder()
-            .AppendLine($"host = bench-{part.Name}")
-            .AppendLine().AppendLine("[api]").AppendLine($"listen = http://127.0.0.1:{part.Port}")
-            .AppendLine().AppendLine("[messaging]").AppendLine($"transport_url = {transport}")
-            .AppendLine().AppendLine("[keystone_authtoken]").AppendLine($"auth_url = {identityUrl}")
-            .AppendLine($"username = {part.Name}").AppendLine($"password = {passwords[part.Name]}").AppendLine("region_name = RegionOne")
-            .AppendLine().AppendLine("[database]").AppendLine($"connection = {new MySqlConnectionStringBuilder(MySql) { Database = part.Database }.ConnectionString}");
-        switch (part.Name)
-        {
-            case "identity":
-                text.AppendLine().AppendLine("[token]").AppendLine($"key_repository = {Path.Combine(dir, "identity-keys")}")
-                    .AppendLine().AppendLine("[bootstrap]").AppendLine($"admin_password = {adminPassword}").AppendLine("region = RegionOne")
-                    .AppendLine().AppendLine("[bootstrap:service_users]");
-                foreach (var p in parts) text.AppendLine($"{p.Name} = {passwords[p.Name]}");
-                foreach (var (type, name, url) in new[]
-                {
-                    ("identity", "keystone", $"{identityUrl}/v3"),
-                    ("image", "glance", $"http://127.0.0.1:{Port("image")}"),
-                    ("volumev3", "cinderv3", $"http://127.0.0.1:{Port("volume")}/v3"),
-                })
-                    text.AppendLine().AppendLine($"[bootstrap:catalog:{type}]").AppendLine($"name = {name}").AppendLine($"url = {url}");
-                break;
-            case "image":
-                text.AppendLine().AppendLine("[glance_store]").AppendLine($"filesystem_store_datadir = {Path.Combine(dir, "images")}");
-                break;
-            case "volume":
-                text.AppendLine().AppendLine("[file]").AppendLine("volume_driver = file").AppendLine($"volumes_dir = {Path.Combine(dir, "volumes")}");
-                break;
-        }
-        var path = Path.Combine(dir, part.Name + ".conf");
-        File.WriteAllText(path, text.ToString());
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return path;
     }
 }
