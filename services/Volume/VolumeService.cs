@@ -12,6 +12,7 @@ using Volume.Quotas;
 using Volume.Scheduling;
 using Volume.Services;
 using Volume.Snapshots;
+using Volume.Types;
 using Volume.Versions;
 using Volume.Volumes;
 
@@ -80,6 +81,7 @@ public static class VolumeService
             v3.MapAttachments();
             v3.MapSnapshots();
             v3.MapServices();
+            v3.MapVolumeTypes();
         }
         return app;
     }

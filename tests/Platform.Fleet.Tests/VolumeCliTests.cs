@@ -35,6 +35,30 @@ public sealed class VolumeCliTests(FleetFixture fleet) : IDisposable
     private string FileOf(string id) => Path.Combine(fleet.VolumesDirectory, $"volume-{id}");
 
     [Fact]
+    public async Task A_volume_type_steers_volumes_to_the_backend_it_names()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        string fast = $"fast-{suffix}", nowhere = $"nowhere-{suffix}", v4 = $"v4-{suffix}", v5 = $"v5-{suffix}";
+        await JsonAsync(Admin, "volume", "type", "create", "--property", "volume_backend_name=file", fast);
+        var shown = await JsonAsync(Admin, "volume", "type", "show", fast);
+        Assert.Equal("file", shown.GetProperty("properties").GetProperty("volume_backend_name").GetString());
+        Assert.Contains((await JsonAsync(Admin, "volume", "type", "list")).EnumerateArray(), t => t.GetProperty("Name").GetString() == fast);
+        await JsonAsync(Admin, "volume", "type", "create", "--property", "volume_backend_name=lvm", nowhere);
+
+        await JsonAsync(Admin, "volume", "create", "--type", fast, "--size", "1", v4);
+        Assert.Equal(fast, (await WaitForAsync("volume", v4, "available")).GetProperty("type").GetString());
+        // No backend is called lvm here: the scheduler finds no place for it.
+        await JsonAsync(Admin, "volume", "create", "--type", nowhere, "--size", "1", v5);
+        await WaitForAsync("volume", v5, "error");
+
+        var refused = await RunAsync(Admin, "volume", "type", "delete", fast);
+        Assert.NotEqual(0, refused.ExitCode);
+        (await RunAsync(Admin, "volume", "delete", v4, v5)).Ok();
+        Assert.True(await Eventually.TrueAsync(async () => (await RunAsync(Admin, "volume", "show", v4)).ExitCode != 0, TimeSpan.FromSeconds(60)));
+        (await RunAsync(Admin, "volume", "type", "delete", fast, nowhere)).Ok();
+    }
+
+    [Fact]
     public async Task Volumes_are_created_from_nothing_an_image_and_a_snapshot_extended_and_deleted()
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];

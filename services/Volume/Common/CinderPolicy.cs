@@ -68,6 +68,25 @@ public static class CinderPolicy
         builder.Add("volume_extension:services:index", "rule:admin_api", "List all services.");
         builder.Add("volume_extension:services:update", "rule:admin_api", "Update service, including failover_host, thaw, freeze, disable, enable, set-log and get-log actions.");
         builder.Add("volume_extension:availability_zone_list", "", "List availability zones.");
+        // Volume types, their extra specs and access (cinder/policies/volume_type.py, type_extra_specs.py, volume_access.py).
+        builder.Add("volume_extension:types_manage", "rule:admin_api", "Manage volume types.");
+        builder.Add("volume_extension:type_create", "rule:admin_api", "Create volume type.");
+        builder.Add("volume_extension:type_update", "rule:admin_api", "Update volume type.");
+        builder.Add("volume_extension:type_delete", "rule:admin_api", "Delete volume type.");
+        builder.Add("volume_extension:type_get", Reader, "Get one specific volume type.");
+        builder.Add("volume_extension:type_get_all", Reader, "List volume types.");
+        builder.Add("volume_extension:access_types_extra_specs", Reader, "Include the volume type's extra_specs attribute in the volume type list or show requests.");
+        builder.Add("volume_extension:access_types_qos_specs_id", "rule:admin_api", "Include the volume type's QoS specifications ID attribute in the volume type list or show requests.");
+        builder.Add("volume_extension:types_extra_specs:index", Reader, "List type extra specs.");
+        builder.Add("volume_extension:types_extra_specs:show", Reader, "Show one specified type extra specs.");
+        builder.Add("volume_extension:types_extra_specs:create", "rule:admin_api", "Create type extra specs.");
+        builder.Add("volume_extension:types_extra_specs:update", "rule:admin_api", "Update type extra specs.");
+        builder.Add("volume_extension:types_extra_specs:delete", "rule:admin_api", "Delete type extra specs.");
+        builder.Add("volume_extension:types_extra_specs:read_sensitive", "rule:admin_api", "Include extra_specs fields that may reveal sensitive information about the deployment.");
+        builder.Add("volume_extension:volume_type_access", Member, "Volume type access related APIs.");
+        builder.Add("volume_extension:volume_type_access:addProjectAccess", "rule:admin_api", "Add volume type access for project.");
+        builder.Add("volume_extension:volume_type_access:removeProjectAccess", "rule:admin_api", "Remove volume type access for project.");
+        builder.Add("volume_extension:volume_type_access:get_all_for_type", "rule:admin_api", "List private volume type access detail, that is, list of projects that have access to this volume type.");
         builder.Add("scheduler_extension:scheduler_stats:get_pools", "rule:admin_api", "List all backend pools.");
 
         builder.Add("volume_extension:quotas:show", "rule:xena_system_admin_or_project_reader", "Show project quota (including usage and default).");
