@@ -35,6 +35,12 @@ key_repository = /var/lib/platform/identity-keys
 [glance_store]
 filesystem_store_datadir = /var/lib/platform/images
 {{- end }}
+{{- if eq $name "volume" }}
+
+[file]
+volume_driver = file
+volumes_dir = /var/lib/platform/volumes
+{{- end }}
 {{- if eq $name "scheduler" }}
 
 [placement]
@@ -79,12 +85,14 @@ otlp_endpoint = {{ . }}
 {{- end }}
 {{- end }}
 
-{{/* The data volume a service mounts, if it has one: identity its keys, image its store. */}}
+{{/* The data volume a service mounts, if it has one: identity its keys, image its store, volume its file backend. */}}
 {{- define "platform.dataVolume" -}}
 {{- $root := index . 0 }}{{ $name := index . 1 -}}
 {{- if eq $name "identity" -}}
 { name: data, claim: {{ default (printf "%s-identity-keys" $root.Release.Name) $root.Values.identity.keys.existingClaim }}, path: /var/lib/platform/identity-keys }
 {{- else if eq $name "image" -}}
 { name: data, claim: {{ default (printf "%s-image-store" $root.Release.Name) $root.Values.imageStore.existingClaim }}, path: /var/lib/platform/images }
+{{- else if eq $name "volume" -}}
+{ name: data, claim: {{ default (printf "%s-volume-store" $root.Release.Name) $root.Values.volumeStore.existingClaim }}, path: /var/lib/platform/volumes }
 {{- end -}}
 {{- end }}
