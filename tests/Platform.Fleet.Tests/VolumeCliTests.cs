@@ -17,6 +17,7 @@ public sealed class VolumeCliTests(FleetFixture fleet) : IDisposable
     private readonly string work = Directory.CreateTempSubdirectory("fleet-volume-").FullName;
 
     private Dictionary<string, string> Admin => fleet.OpenRc();
+    private Dictionary<string, string> Demo => fleet.OpenRc("demo", "demo", fleet.DemoPassword);
 
     public void Dispose() => Directory.Delete(work, recursive: true);
 
@@ -29,6 +30,17 @@ public sealed class VolumeCliTests(FleetFixture fleet) : IDisposable
             return shown.GetProperty("status").GetString() == status;
         }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(300));
         Assert.True(reached, $"{kind} {name} did not become {status}: {shown}");
+        return shown;
+    }
+
+    private async Task<JsonElement> WaitForDemoAsync(string name)
+    {
+        JsonElement shown = default;
+        Assert.True(await Eventually.TrueAsync(async () =>
+        {
+            shown = await JsonAsync(Demo, "volume", "show", name);
+            return shown.GetProperty("status").GetString() != "creating";
+        }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(300)), $"{name} stayed creating");
         return shown;
     }
 
@@ -106,6 +118,14 @@ public sealed class VolumeCliTests(FleetFixture fleet) : IDisposable
             return shown.GetProperty("size").GetInt32() == 2 && shown.GetProperty("status").GetString() == "available";
         }, TimeSpan.FromSeconds(60)), "v1 was not extended to 2 GiB");
         Assert.Equal(2 * GiB, new FileInfo(FileOf(id1)).Length);
+
+        // Another project's user sees none of it, and its own volume is its own.
+        var demoVolume = $"demo-{suffix}";
+        Assert.NotEqual(0, (await RunAsync(Demo, "volume", "show", id1)).ExitCode);
+        Assert.DoesNotContain((await JsonAsync(Demo, "volume", "list")).EnumerateArray(), v => v.GetProperty("ID").GetString() == id1);
+        await JsonAsync(Demo, "volume", "create", "--size", "1", demoVolume);
+        Assert.Equal("available", (await WaitForDemoAsync(demoVolume)).GetProperty("status").GetString());
+        (await RunAsync(Demo, "volume", "delete", demoVolume)).Ok();
 
         var listed = await JsonAsync(Admin, "volume", "list");
         Assert.Equal(3, listed.EnumerateArray().Count(v => v.GetProperty("Name").GetString()!.EndsWith(suffix, StringComparison.Ordinal)));
