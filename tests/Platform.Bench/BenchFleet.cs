@@ -35,6 +35,9 @@ internal sealed class BenchFleet : IAsyncDisposable
     public IReadOnlyList<BenchPart> Parts { get; }
     public string AdminPassword { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
 
+    /// <summary>The broker URL of this fleet's virtual host, for a bus of the scenario's own.</summary>
+    public string TransportUrl => $"{BrokerUrl.TrimEnd('/')}/{vhost}";
+
     public BenchPart this[string name] => Parts.Single(p => p.Name == name);
 
     /// <summary>
@@ -113,7 +116,7 @@ internal sealed class BenchFleet : IAsyncDisposable
             .AppendLine(part.Name == "compute-agent" ? "host = bench" : $"host = bench-{part.Name}")
             .AppendLine(Environment.GetEnvironmentVariable("BENCH_DEBUG") == "1" ? "[logging]\ndebug = true\nformat = text" : "")
             .AppendLine().AppendLine("[api]").AppendLine($"listen = http://127.0.0.1:{part.Port}")
-            .AppendLine().AppendLine("[messaging]").AppendLine($"transport_url = {BrokerUrl.TrimEnd('/')}/{vhost}")
+            .AppendLine().AppendLine("[messaging]").AppendLine($"transport_url = {TransportUrl}")
             .AppendLine().AppendLine("[keystone_authtoken]").AppendLine($"auth_url = {identityUrl}")
             .AppendLine($"username = {part.Name}").AppendLine($"password = {passwords[part.Name]}").AppendLine("region_name = RegionOne");
         if (part.Database is not null)

@@ -1,13 +1,10 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using MySqlConnector;
 using Platform.Messaging;
 using Scheduler.Contracts;
 using Scheduler.Contracts.Placement;
@@ -35,61 +32,37 @@ public sealed class SchedulerScenario : IScenario
 
     public async Task<ScenarioResult> RunAsync()
     {
-        var identityDll = ServiceDll("Identity");
-        var schedulerDll = ServiceDll("Scheduler");
-        var identityDatabase = $"bench_identity_{Guid.NewGuid():N}"[..30];
-        var schedulerDatabase = $"bench_sched_{Guid.NewGuid():N}"[..30];
-        var work = Directory.CreateTempSubdirectory("platform-bench-scheduler-");
-        var identityLog = Path.Combine(work.FullName, "identity.log");
-        var schedulerLog = Path.Combine(work.FullName, "scheduler.log");
-        Process? identity = null;
-        Process? scheduler = null;
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        BenchPart[] parts =
+        [
+            new("identity", ServiceDll("Identity"), $"bench_identity_{suffix}", FreePort()),
+            new("scheduler", ServiceDll("Scheduler"), $"bench_sched_{suffix}", FreePort()),
+        ];
+        var grpcPort = FreePort();
+        await using var fleet = await BenchFleet.StartAsync("scheduler", Directory.CreateTempSubdirectory("platform-bench-scheduler-"), parts,
+            f => [("placement", "placement", f.Url("scheduler"))],
+            // Nodes report once here, not every minute: keep them up for the whole run.
+            (_, part) => part.Name == "scheduler" ? $"\n[placement]\ngrpc_listen = http://127.0.0.1:{grpcPort}\n\n[scheduler]\nservice_down_time = 3600\n" : "");
         try
         {
-            await CreateDatabaseAsync(identityDatabase);
-            await CreateDatabaseAsync(schedulerDatabase);
-            var identityPort = FreePort();
-            var adminPassword = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
-            var identityWork = Directory.CreateDirectory(Path.Combine(work.FullName, "identity")).FullName;
-            identity = await IdentityScenario.StartAsync(identityDll, identityWork, identityDatabase, identityPort, adminPassword, identityLog);
-            using var identityHttp = LoopbackClient(identityPort);
-            await WaitReadyAsync("identity", identityHttp, identity, identityLog);
-            var token = await IdentityScenario.IssueAsync(identityHttp, IdentityScenario.AdminPasswordBody(adminPassword));
-
-            var port = FreePort();
-            var grpcPort = FreePort();
-            var config = WriteConfig(work.FullName, schedulerDatabase, port, grpcPort, identityPort);
-            await RunCommandAsync("scheduler", schedulerDll, ["db", "sync", "--config-file", config]);
-            scheduler = StartServer("scheduler", schedulerDll, config, schedulerLog);
-            using var http = LoopbackClient(port);
-            await WaitReadyAsync("scheduler", http, scheduler, schedulerLog);
-
+            using var identity = LoopbackClient(fleet["identity"].Port);
+            var token = await IdentityScenario.IssueAsync(identity, IdentityScenario.AdminPasswordBody(fleet.AdminPassword));
             using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
             var placement = new PlacementApi.PlacementClient(channel.Intercept(m =>
             {
                 m.Add(PlacementClientExtensions.TokenMetadataKey, token);
                 return m;
             }));
-            return await MeasureAsync(placement);
+            return await MeasureAsync(placement, fleet.TransportUrl);
         }
         catch
         {
-            PrintLogTail("identity", identityLog);
-            PrintLogTail("scheduler", schedulerLog);
+            fleet.PrintLogTails();
             throw;
-        }
-        finally
-        {
-            if (scheduler is not null) await StopAsync("scheduler", scheduler);
-            if (identity is not null) await StopAsync("identity", identity);
-            await DropDatabaseAsync(schedulerDatabase);
-            await DropDatabaseAsync(identityDatabase);
-            try { work.Delete(recursive: true); }
-            catch (IOException e) { Console.Error.WriteLine($"  could not remove {work.FullName}: {e.Message}"); }
         }
     }
 
-    private static async Task<ScenarioResult> MeasureAsync(PlacementApi.PlacementClient placement)
+    private static async Task<ScenarioResult> MeasureAsync(PlacementApi.PlacementClient placement, string transport)
     {
         var measurements = new List<Measurement>();
         var report = Stopwatch.StartNew();
@@ -102,7 +75,7 @@ public sealed class SchedulerScenario : IScenario
         Console.WriteLine($"  {Nodes} compute nodes reported in {report.Elapsed.TotalSeconds:F1} s ({Nodes / report.Elapsed.TotalSeconds:F0}/s)");
         measurements.Add(new Measurement("report_compute_node", "per_second", Nodes / report.Elapsed.TotalSeconds));
 
-        using var bus = BuildBus();
+        using var bus = BuildBus(transport);
         await bus.StartAsync();
         try
         {
@@ -208,35 +181,17 @@ public sealed class SchedulerScenario : IScenario
         return new Timed([.. lists.SelectMany(l => l)], clock.Elapsed.TotalSeconds);
     }
 
-    private static IHost BuildBus()
+    private static IHost BuildBus(string transport)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            [TransportUrl.ConfigKey] = BrokerUrl,
+            [TransportUrl.ConfigKey] = transport,
             [MessagingExtensions.HostKey] = "bench-conductor",
             ["messaging:wait_until_started"] = "true",
         });
         builder.AddMessaging();
         return builder.Build();
-    }
-
-    private static string WriteConfig(string dir, string database, int port, int grpcPort, int identityPort)
-    {
-        var connection = new MySqlConnectionStringBuilder(MySql) { Database = database }.ConnectionString;
-        var path = Path.Combine(dir, "scheduler.conf");
-        var text = new StringBuilder()
-            .AppendLine("host = bench-scheduler")
-            .AppendLine().AppendLine("[api]").AppendLine($"listen = http://127.0.0.1:{port}")
-            .AppendLine().AppendLine("[placement]").AppendLine($"grpc_listen = http://127.0.0.1:{grpcPort}")
-            // Nodes report once here, not every minute: keep them up for the whole run.
-            .AppendLine().AppendLine("[scheduler]").AppendLine("service_down_time = 3600")
-            .AppendLine().AppendLine("[database]").AppendLine($"connection = {connection}")
-            .AppendLine().AppendLine("[messaging]").AppendLine($"transport_url = {BrokerUrl}")
-            .AppendLine().AppendLine("[keystone_authtoken]").AppendLine($"auth_url = http://127.0.0.1:{identityPort}");
-        File.WriteAllText(path, text.ToString());
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return path;
     }
 }
