@@ -44,6 +44,12 @@ public sealed class ComputeAgentClient(IRpcClient rpc, IOutbox outbox)
     public Task CastSnapshotInstanceAsync(DbTransaction transaction, string host, SnapshotInstance message, CancellationToken cancellationToken = default) =>
         outbox.CastAsync(transaction, Topics.ComputeOn(host), message, cancellationToken);
 
+    public Task CastAttachVolumeAsync(DbTransaction transaction, string host, AttachVolume message, CancellationToken cancellationToken = default) =>
+        outbox.CastAsync(transaction, Topics.ComputeOn(host), message, cancellationToken);
+
+    public Task CastDetachVolumeAsync(DbTransaction transaction, string host, DetachVolume message, CancellationToken cancellationToken = default) =>
+        outbox.CastAsync(transaction, Topics.ComputeOn(host), message, cancellationToken);
+
     /// <summary>Not tied to a change of ours: sent at once.</summary>
     public Task CastExternalInstanceEventAsync(string host, ExternalInstanceEvent message, CancellationToken cancellationToken = default) =>
         rpc.CastAsync(Topics.ComputeOn(host), message, cancellationToken);

@@ -54,6 +54,12 @@ public sealed record TerminateInstance(InstanceInfo Instance);
 /// <summary>snapshot_instance (cast): upload the root disk into the queued image <see cref="ImageId"/>.</summary>
 public sealed record SnapshotInstance(InstanceInfo Instance, string ImageId);
 
+/// <summary>attach_volume (cast): connect <see cref="Volume"/> (its attachment reserved) and give it to the guest.</summary>
+public sealed record AttachVolume(InstanceInfo Instance, BlockDeviceInfo Volume);
+
+/// <summary>detach_volume (cast): take <see cref="Volume"/> from the guest and end its attachment (the volume is <c>detaching</c>).</summary>
+public sealed record DetachVolume(InstanceInfo Instance, BlockDeviceInfo Volume);
+
 /// <summary>external_instance_event (cast): network-vif-plugged and friends, for an instance on this host.</summary>
 public sealed record ExternalInstanceEvent(string InstanceUuid, string Name, string? Tag, string Status);
 

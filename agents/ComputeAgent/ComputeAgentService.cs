@@ -46,6 +46,7 @@ public static class ComputeAgentService
         services.AddSingleton<ConductorClient>();
         services.AddHttpClient<ImageClient>();
         services.AddHttpClient<NetworkClient>();
+        services.AddHttpClient<Volume.Contracts.VolumeClient>();
         services.AddHttpClient<SecurityGroupLookup>();
         services.AddTransient<NetworkApi>();
         services.AddTransient<ComputeManager>();

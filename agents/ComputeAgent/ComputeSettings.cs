@@ -24,6 +24,12 @@ public sealed record ComputeSettings
     public string HostIp { get; init; } = "127.0.0.1";
     public string? AvailabilityZone { get; init; }
 
+    /// <summary>How many times a build looks for a volume the compute API is still making (nova's block_device_allocate_retries).</summary>
+    public int BlockDeviceAllocateRetries { get; init; } = 60;
+
+    /// <summary>The longest pause between those looks (nova's block_device_allocate_retries_interval); the first ones come sooner.</summary>
+    public TimeSpan BlockDeviceAllocateRetriesInterval { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Every host name this process serves, the configured one first.</summary>
     public IReadOnlyList<string> HostNames => [.. Enumerable.Range(1, Math.Max(1, HostCount)).Select(k => k == 1 ? Host : $"{Host}-{k}")];
 
@@ -43,6 +49,8 @@ public sealed record ComputeSettings
         VifPluggingIsFatal = c.GetValue("compute:vif_plugging_is_fatal", true),
         HostIp = c["my_ip"] ?? "127.0.0.1",
         AvailabilityZone = c["compute:availability_zone"],
+        BlockDeviceAllocateRetries = c.GetValue("block_device_allocate_retries", 60),
+        BlockDeviceAllocateRetriesInterval = Seconds(c, "block_device_allocate_retries_interval", 3),
     };
 
     private static TimeSpan Seconds(IConfiguration c, string key, double fallback) => TimeSpan.FromSeconds(c.GetValue(key, fallback));

@@ -29,6 +29,7 @@ public static class ComputeApiService
         services.AddSingleton<ConductorClient>();
         services.AddHttpClient<ImageClient>();
         services.AddHttpClient<NetworkClient>();
+        services.AddHttpClient<Volume.Contracts.VolumeClient>();
         ServersPart.Add(services);
         InfrastructurePart.Add(services);
         return builder;

@@ -26,6 +26,7 @@ public static class ServersPart
         v21.MapServerActions();
         v21.MapServerMetadata();
         v21.MapServerTags();
+        v21.MapVolumeAttachments();
         v21.MapInstanceActions();
         v21.MapFlavors();
         v21.MapFlavorExtraSpecs();

@@ -18,7 +18,11 @@ public static class Topics
 // ---- From the compute API ----
 
 /// <summary>One instance of a create request (min/max count makes several).</summary>
-public sealed record InstanceToBuild(string Uuid, string DisplayName, string? Hostname, int LaunchIndex);
+public sealed record InstanceToBuild(string Uuid, string DisplayName, string? Hostname, int LaunchIndex)
+{
+    /// <summary>This instance's volumes, already made or reserved by the compute API.</summary>
+    public IReadOnlyList<BlockDeviceInfo> BlockDevices { get; init; } = [];
+}
 
 /// <summary>
 /// build_instances (cast): the compute API has accepted a create and keeps build requests for
@@ -77,6 +81,8 @@ public static class InstanceActions
     public const string Rebuild = "rebuild";
     public const string CreateImage = "createImage";
     public const string Update = "update";
+    public const string AttachVolume = "attach_volume";
+    public const string DetachVolume = "detach_volume";
 }
 
 /// <summary>
@@ -112,6 +118,9 @@ public sealed record RequestInstanceAction
     public string? SnapshotImageId { get; init; }
 
     public string? LockedReason { get; init; }
+
+    /// <summary>The volume to attach (attach_volume: its attachment already reserved) or detach (detach_volume: only its id is read).</summary>
+    public BlockDeviceInfo? Volume { get; init; }
 
     /// <summary>Who asks, for lock ("owner" or "admin") and for the action's record.</summary>
     public bool CallerIsAdmin { get; init; }
@@ -220,6 +229,13 @@ public sealed record InstanceChanges
     public DateTime? LaunchedAt { get; init; }
     public DateTime? TerminatedAt { get; init; }
     public IReadOnlyList<VifInfo>? NetworkInfo { get; init; }
+
+    /// <summary>Block devices added or replaced (matched by volume id).</summary>
+    public IReadOnlyList<BlockDeviceInfo>? SetBlockDevices { get; init; }
+
+    /// <summary>Volume ids whose block devices go.</summary>
+    public IReadOnlyList<string>? RemoveBlockDevices { get; init; }
+
     public string? ImageRef { get; init; }
     public int? Progress { get; init; }
 

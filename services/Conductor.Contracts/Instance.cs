@@ -108,6 +108,9 @@ public sealed record InstanceInfo
     public string? UserData { get; init; }
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<VifInfo> NetworkInfo { get; init; } = [];
+
+    /// <summary>The volumes the instance has or is getting (nova's block_device_mapping), boot volume first.</summary>
+    public IReadOnlyList<BlockDeviceInfo> BlockDevices { get; init; } = [];
     public IReadOnlyList<string> SecurityGroups { get; init; } = [];
     public IReadOnlyList<string> Tags { get; init; } = [];
     public bool Locked { get; init; }
@@ -126,6 +129,40 @@ public sealed record InstanceInfo
     public DateTime? TerminatedAt { get; init; }
     public bool Deleted { get; init; }
     public DateTime? DeletedAt { get; init; }
+}
+
+/// <summary>
+/// One volume of an instance (a row of nova's block_device_mapping, destination volume). The
+/// compute API makes the volume (for an image, blank or snapshot source) or reserves it (for a
+/// volume source) before the build; the host connects it and records its attachment.
+/// </summary>
+public sealed record BlockDeviceInfo
+{
+    public required string VolumeId { get; init; }
+
+    /// <summary>The volume service's attachment: reserved by the API or the host, completed once the guest has the volume.</summary>
+    public string? AttachmentId { get; init; }
+
+    /// <summary>/dev/vda, /dev/vdb, ...</summary>
+    public string? DeviceName { get; init; }
+
+    /// <summary>0 for the boot volume; null (or negative) for a data volume.</summary>
+    public int? BootIndex { get; init; }
+
+    /// <summary>What the volume was made from: volume, image, snapshot or blank (nova's source_type).</summary>
+    public string SourceType { get; init; } = "volume";
+
+    public string? ImageId { get; init; }
+    public string? SnapshotId { get; init; }
+    public int? VolumeSize { get; init; }
+    public bool DeleteOnTermination { get; init; }
+    public string? Tag { get; init; }
+
+    /// <summary>Set once the host has connected the volume and completed its attachment.</summary>
+    public bool Attached { get; init; }
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsRoot => BootIndex == 0;
 }
 
 /// <summary>A network the user asked for: a network (optionally with a fixed IP) or an existing port.</summary>

@@ -21,7 +21,7 @@ public sealed class FakeDriverTests
     {
         var driver = Driver();
         var instance = Instance();
-        await driver.SpawnAsync(instance, image, null, [], CancellationToken.None);
+        await driver.SpawnAsync(instance, image, null, [], [], CancellationToken.None);
         Assert.Equal(PowerStates.Running, driver.GetPowerState(instance.Uuid));
         Assert.Equal([new VirtInstance(instance.Uuid, PowerStates.Running)], driver.ListInstances());
         await driver.DestroyAsync(instance.Uuid, CancellationToken.None);
@@ -35,7 +35,7 @@ public sealed class FakeDriverTests
     {
         var driver = Driver();
         var instance = Instance();
-        await driver.SpawnAsync(instance, image, null, [], CancellationToken.None);
+        await driver.SpawnAsync(instance, image, null, [], [], CancellationToken.None);
         await driver.PowerOffAsync(instance, CancellationToken.None);
         Assert.Equal(PowerStates.Shutdown, driver.GetPowerState(instance.Uuid));
         await Assert.ThrowsAsync<InvalidOperationException>(() => driver.RebootAsync(instance, hard: false, CancellationToken.None));
@@ -68,10 +68,10 @@ public sealed class FakeDriverTests
     public async Task Spawn_fails_on_the_hosts_named_for_failure_or_everywhere()
     {
         var some = new FakeDriverOptions { FailSpawnHosts = new HashSet<string> { "bad" } };
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Driver("bad", some).SpawnAsync(Instance(), image, null, [], CancellationToken.None));
-        await Driver("good", some).SpawnAsync(Instance(), image, null, [], CancellationToken.None);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Driver("bad", some).SpawnAsync(Instance(), image, null, [], [], CancellationToken.None));
+        await Driver("good", some).SpawnAsync(Instance(), image, null, [], [], CancellationToken.None);
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            Driver("good", new FakeDriverOptions { FailSpawnAll = true }).SpawnAsync(Instance(), image, null, [], CancellationToken.None));
+            Driver("good", new FakeDriverOptions { FailSpawnAll = true }).SpawnAsync(Instance(), image, null, [], [], CancellationToken.None));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class FakeDriverTests
             NetworkInfo = [new VifInfo { PortId = "p1", NetworkId = "n1", MacAddress = "fa:16:3e:00:00:01", Addresses = [new FixedAddress("10.0.0.5", 4)] }],
         };
         Assert.Null(driver.GetConsoleOutput(instance.Uuid));
-        await driver.SpawnAsync(instance, image, null, instance.NetworkInfo, CancellationToken.None);
+        await driver.SpawnAsync(instance, image, null, instance.NetworkInfo, [], CancellationToken.None);
         var console = driver.GetConsoleOutput(instance.Uuid)!;
         Assert.Contains(instance.Uuid, console);
         Assert.Contains("10.0.0.5", console);

@@ -20,6 +20,8 @@ public sealed class ComputeConsumer(ComputeManager manager) :
     IConsumer<RebuildInstance>,
     IConsumer<SnapshotInstance>,
     IConsumer<TerminateInstance>,
+    IConsumer<AttachVolume>,
+    IConsumer<DetachVolume>,
     IConsumer<ExternalInstanceEvent>,
     IConsumer<GetInstanceConsoleOutput>
 {
@@ -47,6 +49,12 @@ public sealed class ComputeConsumer(ComputeManager manager) :
         manager.SnapshotInstanceAsync(context.Message.Instance, context.Message.ImageId, context.CancellationToken);
 
     public Task Consume(ConsumeContext<TerminateInstance> context) => manager.TerminateInstanceAsync(context.Message.Instance, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<AttachVolume> context) =>
+        manager.AttachVolumeAsync(context.Message.Instance, context.Message.Volume, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<DetachVolume> context) =>
+        manager.DetachVolumeAsync(context.Message.Instance, context.Message.Volume, context.CancellationToken);
 
     public Task Consume(ConsumeContext<ExternalInstanceEvent> context)
     {

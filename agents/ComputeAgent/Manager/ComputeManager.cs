@@ -18,6 +18,7 @@ public sealed partial class ComputeManager(
     ConductorClient conductor,
     NetworkApi network,
     ImageClient images,
+    Volume.Contracts.VolumeClient volumes,
     Placement.PlacementClient placement,
     InstanceEvents events,
     InstanceLocks locks,
@@ -45,11 +46,12 @@ public sealed partial class ComputeManager(
         var requestId = RequestId();
 
         // The action's start is recorded with the first state change; with no network to
-        // allocate there is no networking step: straight to spawning.
+        // allocate there is no networking step, and with no volume no block device step.
+        var afterNetwork = instance.BlockDevices.Count > 0 ? TaskStates.BlockDeviceMapping : TaskStates.Spawning;
         var reply = await UpdateAsync(instance.Uuid, [TaskStates.Scheduling], new InstanceChanges
         {
             SetTaskState = true,
-            TaskState = message.NoNetworks ? TaskStates.Spawning : TaskStates.Networking,
+            TaskState = message.NoNetworks ? afterNetwork : TaskStates.Networking,
             Host = host.Name,
             Node = message.Node,
         }, cancellationToken, ActionEvent(instance.Uuid, requestId, eventName, host.Name, finished: false, null, null));
@@ -63,6 +65,7 @@ public sealed partial class ComputeManager(
         instance = reply.Instance ?? instance;
 
         var ports = new PortChanges();
+        var volumesMade = new List<BlockDeviceInfo>();
         var spawned = false;
         Stream? imageData = null;
         try
@@ -79,12 +82,32 @@ public sealed partial class ComputeManager(
                 reply = await UpdateAsync(instance.Uuid, [TaskStates.Networking], new InstanceChanges
                 {
                     SetTaskState = true,
-                    TaskState = TaskStates.Spawning,
+                    TaskState = afterNetwork,
                     NetworkInfo = vifs,
                 }, cancellationToken);
                 if (!reply.Updated)
                 {
                     logger.LogInformation("build of {Instance} stops before spawn: the instance changed meanwhile", instance.Uuid);
+                    await network.RollbackAsync(ports, CancellationToken.None);
+                    return;
+                }
+                instance = reply.Instance ?? instance;
+            }
+
+            List<(BlockDeviceInfo Device, VolumeMount Mount)> mounts = [];
+            if (instance.BlockDevices.Count > 0)
+            {
+                mounts = await ConnectVolumesAsync(host, instance, volumesMade, cancellationToken);
+                reply = await UpdateAsync(instance.Uuid, [TaskStates.BlockDeviceMapping], new InstanceChanges
+                {
+                    SetTaskState = true,
+                    TaskState = TaskStates.Spawning,
+                    SetBlockDevices = [.. mounts.Select(m => m.Device)],
+                }, cancellationToken);
+                if (!reply.Updated)
+                {
+                    logger.LogInformation("build of {Instance} stops before spawn: the instance changed meanwhile", instance.Uuid);
+                    await ReleaseVolumesAsync(instance.Uuid, volumesMade, deleteVolumes: false);
                     await network.RollbackAsync(ports, CancellationToken.None);
                     return;
                 }
@@ -97,10 +120,12 @@ public sealed partial class ComputeManager(
             if (waiters.Count > 0) await WaitForVifsAsync(instance, waiters, cancellationToken);
 
             spawned = true;
-            await host.Driver.SpawnAsync(instance, message.Image, imageData, vifs, cancellationToken);
+            await host.Driver.SpawnAsync(instance, message.Image, imageData, vifs, [.. mounts.Select(m => m.Mount)], cancellationToken);
+            var attached = await CompleteVolumesAsync(mounts.Select(m => m.Device), cancellationToken);
 
             reply = await UpdateAsync(instance.Uuid, [TaskStates.Spawning], new InstanceChanges
             {
+                SetBlockDevices = attached.Count > 0 ? attached : null,
                 VmState = VmStates.Active,
                 SetTaskState = true,
                 TaskState = null,
@@ -113,6 +138,7 @@ public sealed partial class ComputeManager(
                 // Deleted while it spawned: what was made here goes again (the delete may have run already).
                 logger.LogInformation("instance {Instance} went away while it spawned on {Host}; cleaning up", instance.Uuid, host.Name);
                 await TryAsync(() => host.Driver.DestroyAsync(instance.Uuid, CancellationToken.None), "destroy", instance.Uuid);
+                await ReleaseVolumesAsync(instance.Uuid, volumesMade, deleteVolumes: false);
                 await network.RollbackAsync(ports, CancellationToken.None);
                 return;
             }
@@ -123,9 +149,14 @@ public sealed partial class ComputeManager(
             logger.LogWarning(e, "build of {Instance} failed on {Host}; asking for a reschedule", instance.Uuid, host.Name);
             if (spawned) await TryAsync(() => host.Driver.DestroyAsync(instance.Uuid, CancellationToken.None), "destroy", instance.Uuid);
             await network.RollbackAsync(ports, CancellationToken.None);
-            if (ports.Created.Count + ports.Bound.Count > 0)
-                await TryAsync(() => UpdateAsync(instance.Uuid, [TaskStates.Networking, TaskStates.Spawning],
-                    new InstanceChanges { NetworkInfo = [] }, CancellationToken.None), "clear network info of", instance.Uuid);
+            // The volumes stay for the next host (or the delete): their attachments end here,
+            // and the next host reserves them again.
+            await ReleaseVolumesAsync(instance.Uuid, volumesMade, deleteVolumes: false);
+            var released = volumesMade.Count > 0 ? volumesMade.Select(d => d with { AttachmentId = null, Attached = false }).ToList() : null;
+            if (ports.Created.Count + ports.Bound.Count > 0 || released is not null)
+                await TryAsync(() => UpdateAsync(instance.Uuid, [TaskStates.Networking, TaskStates.BlockDeviceMapping, TaskStates.Spawning],
+                    new InstanceChanges { NetworkInfo = ports.Created.Count + ports.Bound.Count > 0 ? [] : null, SetBlockDevices = released },
+                    CancellationToken.None), "clear network info of", instance.Uuid);
             await RecordEventAsync(instance.Uuid, requestId, eventName, host.Name, finished: true, "Error", e.ToString());
             host.BuildFailed();
             await conductor.CastRescheduleBuildAsync(new RescheduleBuild(instance.Uuid, host.Name, e.Message), CancellationToken.None);
@@ -282,6 +313,7 @@ public sealed partial class ComputeManager(
                 // Nothing was plugged as far as the conductor knows: no port to lose.
                 logger.LogWarning("could not look for ports of {Instance} ({Error}); it had none recorded", instance.Uuid, e.Message);
             }
+            await ReleaseVolumesAsync(instance.Uuid, instance.BlockDevices, deleteVolumes: true);
             await placement.DeleteAllocationsAsync(new DeleteAllocationsRequest { ConsumerUuid = instance.Uuid }, cancellationToken: cancellationToken);
             // Finished before the instance is gone: events of a deleted instance may no longer be recorded.
             await RecordEventAsync(instance.Uuid, requestId, eventName, host.Name, finished: true, "Success", null);

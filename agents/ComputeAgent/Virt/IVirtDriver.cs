@@ -27,6 +27,12 @@ public sealed record HostResources
 /// <summary>A guest the hypervisor knows, with its power state (a <see cref="PowerStates"/> value).</summary>
 public sealed record VirtInstance(string Uuid, int PowerState);
 
+/// <summary>
+/// A volume as the guest gets it: the device name and the connection info the volume service
+/// answered for this host (<c>driver_volume_type</c> and its data, for <c>file</c> the path).
+/// </summary>
+public sealed record VolumeMount(string VolumeId, string DeviceName, string DriverVolumeType, IReadOnlyDictionary<string, string> Data);
+
 /// <summary>The hypervisor has no such guest.</summary>
 public sealed class VirtInstanceNotFoundException(string uuid) : Exception($"Instance {uuid} could not be found on the hypervisor.")
 {
@@ -51,8 +57,18 @@ public interface IVirtDriver
 
     HostResources GetHostResources();
 
-    /// <summary>Creates and boots the guest; <paramref name="imageData"/> is null when <see cref="NeedsImageData"/> is false.</summary>
-    Task SpawnAsync(InstanceInfo instance, ImageSpec image, Stream? imageData, IReadOnlyList<VifInfo> networkInfo, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates and boots the guest with its volumes (the boot volume first, when it boots from one);
+    /// <paramref name="imageData"/> is null when <see cref="NeedsImageData"/> is false or there is no image.
+    /// </summary>
+    Task SpawnAsync(InstanceInfo instance, ImageSpec image, Stream? imageData, IReadOnlyList<VifInfo> networkInfo, IReadOnlyList<VolumeMount> volumes,
+        CancellationToken cancellationToken);
+
+    /// <summary>Gives the guest a connected volume at <see cref="VolumeMount.DeviceName"/>; a volume it has already is no error.</summary>
+    Task AttachVolumeAsync(InstanceInfo instance, VolumeMount volume, CancellationToken cancellationToken);
+
+    /// <summary>Takes the volume from the guest; one it does not have (or a guest that is gone) is no error.</summary>
+    Task DetachVolumeAsync(InstanceInfo instance, string volumeId, CancellationToken cancellationToken);
 
     Task DestroyAsync(string instanceUuid, CancellationToken cancellationToken);
 

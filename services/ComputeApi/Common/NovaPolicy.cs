@@ -58,6 +58,12 @@ public static class NovaPolicy
         Rule("os_compute_api:server-metadata:update_all", AdminOrMember);
         Rule("os_compute_api:server-metadata:delete", AdminOrMember);
         Rule("os_compute_api:ips:index", AdminOrReader);
+        Rule("os_compute_api:os-volumes-attachments:index", AdminOrReader);
+        Rule("os_compute_api:os-volumes-attachments:show", AdminOrReader);
+        Rule("os_compute_api:os-volumes-attachments:create", AdminOrMember);
+        Rule("os_compute_api:os-volumes-attachments:update", Admin);
+        Rule("os_compute_api:os-volumes-attachments:swap", Admin);
+        Rule("os_compute_api:os-volumes-attachments:delete", AdminOrMember);
         Rule("os_compute_api:ips:show", AdminOrReader);
 
         Rule("os_compute_api:os-flavor-manage:create", Admin);

@@ -22,7 +22,8 @@ namespace ComputeApi.Servers;
 /// <summary>What a server create needs besides the request itself.</summary>
 public sealed record ServerCreateDeps(
     IDbConnectionFactory Db, NovaAuthz Authz, FlavorStore Flavors, QuotaEngine Quotas, ImageClient Images, NetworkClient Networks,
-    IOutbox Outbox, ServerGroupLookup Groups, AvailabilityZoneCheck Zones, TimeProvider Time);
+    IOutbox Outbox, ServerGroupLookup Groups, AvailabilityZoneCheck Zones, TimeProvider Time, Volume.Contracts.VolumeClient Volumes,
+    ILogger<ServerCreateDeps> Logger);
 
 /// <summary>
 /// POST /servers: validates the request as nova does (flavor, image as the user sees it,
@@ -57,8 +58,9 @@ public static partial class ServerCreate
             var other => throw NovaErrors.InvalidInput("flavorRef", other.ToJsonString(), $"{other.ToJsonString()} is not of type 'string', 'integer'"),
         };
         var imageRef = (NovaBody.String(server, "imageRef", 0, 2048) ?? "").Split('/')[^1];
-        if (imageRef.Length == 0) throw NovaErrors.BadRequest("Missing imageRef attribute");
-        if (!IsUuid(imageRef)) throw NovaErrors.BadRequest("Invalid imageRef provided.");
+        var bootsFromVolume = imageRef.Length == 0 && server["block_device_mapping_v2"] is JsonArray { Count: > 0 };
+        if (imageRef.Length == 0 && !bootsFromVolume) throw NovaErrors.BadRequest("Missing imageRef attribute");
+        if (!bootsFromVolume && !IsUuid(imageRef)) throw NovaErrors.BadRequest("Invalid imageRef provided.");
         var keyName = NovaBody.String(server, "key_name", 1, 255);
         var userData = NovaBody.String(server, "user_data", 0, 65535);
         if (userData is not null && !IsBase64(userData)) throw NovaErrors.BadRequest("User data needs to be valid base 64.");
@@ -85,8 +87,8 @@ public static partial class ServerCreate
         var accessIpV6 = NovaBody.String(server, "accessIPv6", 0, 255);
         var adminPass = NovaBody.String(server, "adminPass", 0, 255) ?? NewPassword();
         var returnReservationId = NovaBody.Bool(server, "return_reservation_id") ?? false;
-        if (server["block_device_mapping_v2"] is JsonArray { Count: > 0 } || server["block_device_mapping"] is JsonArray { Count: > 0 })
-            throw NovaErrors.BadRequest("Block device mapping is not supported by this cloud.");
+        var blockDevices = ServerBlockDevices.Parse(server, !bootsFromVolume, maxCount);
+        if (blockDevices.Count > 0) authz.Enforce("os_compute_api:servers:create:attach_volume", projectId);
         var hints = SchedulerHints(root);
         var (requested, networkMode) = RequestedNetworks(server, version);
 
@@ -99,7 +101,9 @@ public static partial class ServerCreate
         if (metadata.Count > 0) await deps.Quotas.CheckMetadataAsync(c, projectId, metadata.Count);
 
         // The peers, concurrently: the image and each network or port as the user sees them.
-        var imageTask = GetImageAsync(deps.Images, imageRef);
+        var imageTask = bootsFromVolume
+            ? ServerBlockDevices.BootImageAsync(blockDevices.First(d => d.BootIndex == 0), deps.Images, deps.Volumes)
+            : GetImageAsync(deps.Images, imageRef);
         var networksTask = ResolveNetworksAsync(deps.Networks, requested, networkMode, projectId);
         var zoneTask = deps.Zones.ResolveAsync(zoneText, authz);
         var image = await imageTask;
@@ -114,7 +118,7 @@ public static partial class ServerCreate
         }
         var (zone, requestedHost) = await zoneTask;
         if (requestedHost is not null) authz.Enforce("os_compute_api:servers:create:forced_host", projectId);
-        CheckImageFitsFlavor(image, flavor);
+        CheckImageFitsFlavor(image, flavor, bootsFromVolume);
 
         var now = deps.Time.GetUtcNow().UtcDateTime;
         var reservationId = "r-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
@@ -126,7 +130,7 @@ public static partial class ServerCreate
         var flavorSpec = flavor.ToSpec();
         var imageSpec = new ImageSpec
         {
-            Id = image.Id, Name = image.Name, DiskFormat = image.DiskFormat, ContainerFormat = image.ContainerFormat, Size = image.Size ?? 0,
+            Id = bootsFromVolume ? null : image.Id, Name = image.Name, DiskFormat = image.DiskFormat, ContainerFormat = image.ContainerFormat, Size = image.Size ?? 0,
             MinDisk = image.MinDisk, MinRam = image.MinRam, Checksum = image.Checksum,
             Properties = image.Properties.Where(p => p.Value.ValueKind == JsonValueKind.String).ToDictionary(p => p.Key, p => p.Value.GetString()!),
         };
@@ -155,6 +159,28 @@ public static partial class ServerCreate
             AccessIpV6 = accessIpV6,
         };
 
+        // The volumes last, once everything else has been found good: made or reserved for each instance.
+        var volumesMade = new List<BlockDeviceInfo>();
+        try
+        {
+            if (blockDevices.Count > 0)
+            {
+                var provided = new List<InstanceToBuild>();
+                foreach (var one in instances)
+                    provided.Add(one with { BlockDevices = await ServerBlockDevices.ProvideAsync(deps.Volumes, one.Uuid, zone, blockDevices, volumesMade) });
+                instances = provided;
+                build = build with { Instances = instances };
+            }
+            await AcceptAsync();
+        }
+        catch
+        {
+            await ServerBlockDevices.UndoAsync(deps.Volumes, volumesMade, deps.Logger);
+            throw;
+        }
+
+        async Task AcceptAsync()
+        {
         await using (var tx = await c.BeginTransactionAsync())
         {
             // As nova: as many as fit between min_count and max_count, else refused for min_count.
@@ -196,7 +222,8 @@ public static partial class ServerCreate
                     PowerState = PowerStates.NoState,
                     AvailabilityZone = zone,
                     Flavor = flavorSpec,
-                    ImageRef = image.Id,
+                    ImageRef = bootsFromVolume ? "" : image.Id,
+                    BlockDevices = one.BlockDevices,
                     KeyName = keyName,
                     Metadata = metadata,
                     SecurityGroups = securityGroups,
@@ -214,6 +241,12 @@ public static partial class ServerCreate
             await tx.CommitAsync();
         }
         deps.Outbox.Notify();
+        }
+
+        // Fewer instances than asked fitted the quota: the volumes made for the others go.
+        var kept = instances.SelectMany(i => i.BlockDevices).Select(d => d.VolumeId).ToHashSet();
+        if (volumesMade.Any(d => !kept.Contains(d.VolumeId)))
+            await ServerBlockDevices.UndoAsync(deps.Volumes, [.. volumesMade.Where(d => !kept.Contains(d.VolumeId))], deps.Logger);
 
         if (returnReservationId) return Results.Json(new JsonObject { ["reservation_id"] = reservationId }, statusCode: StatusCodes.Status202Accepted);
         var first = instances[0];
@@ -324,10 +357,11 @@ public static partial class ServerCreate
         }
     }
 
-    private static void CheckImageFitsFlavor(ImageInfo image, FlavorRow flavor)
+    private static void CheckImageFitsFlavor(ImageInfo image, FlavorRow flavor, bool volumeBacked)
     {
         if (image.MinRam > flavor.MemoryMb) throw NovaErrors.BadRequest("Flavor's memory is too small for requested image.");
-        if (flavor.RootGb > 0)
+        // A volume-backed server's root disk is its volume: the flavor's disk does not hold it.
+        if (flavor.RootGb > 0 && !volumeBacked)
         {
             if (image.MinDisk > flavor.RootGb) throw NovaErrors.BadRequest("Flavor's disk is too small for requested image.");
             if ((image.Size ?? 0) > (long)flavor.RootGb * 1024 * 1024 * 1024)

@@ -75,7 +75,9 @@ public static class ServerView
             ["OS-EXT-STS:task_state"] = i.TaskState,
             ["OS-EXT-STS:vm_state"] = i.Deleted ? VmStates.Deleted : i.VmState,
             ["OS-EXT-STS:power_state"] = i.PowerState,
-            ["os-extended-volumes:volumes_attached"] = new JsonArray(),
+            ["os-extended-volumes:volumes_attached"] = new JsonArray([.. i.BlockDevices.Select(d => (JsonNode)(version.AtLeast(3)
+                ? new JsonObject { ["id"] = d.VolumeId, ["delete_on_termination"] = d.DeleteOnTermination }
+                : new JsonObject { ["id"] = d.VolumeId }))]),
         };
         if (i.SecurityGroups.Count > 0)
             view["security_groups"] = new JsonArray([.. i.SecurityGroups.Distinct().Select(g => (JsonNode)new JsonObject { ["name"] = g })]);

@@ -191,11 +191,14 @@ public static class ServersApi
         return Results.Json(new JsonObject { ["server"] = ServerView.Detail(http, updated, servers.Authz) });
     }
 
-    private static async Task<IResult> DeleteAsync(string id, ServerAccess servers)
+    private static async Task<IResult> DeleteAsync(string id, ServerAccess servers, Volume.Contracts.VolumeClient volumes, ILogger<ServerAccess> logger)
     {
         var instance = await servers.FindAsync(id);
         servers.Authz.Enforce("os_compute_api:servers:delete", instance.ProjectId);
-        await servers.RequestAsync(new RequestInstanceAction { InstanceUuid = id, Action = ActionNames.Delete, CallerIsAdmin = servers.Authz.IsAdmin });
+        var reply = await servers.RequestAsync(new RequestInstanceAction { InstanceUuid = id, Action = ActionNames.Delete, CallerIsAdmin = servers.Authz.IsAdmin });
+        // Deleted at once, no host had it (nova's local delete): its volumes are released here.
+        if (reply.Instance is { Deleted: true, BlockDevices.Count: > 0 } gone)
+            await ServerBlockDevices.ReleaseAsync(volumes, gone.BlockDevices, logger);
         return Results.NoContent();
     }
 }

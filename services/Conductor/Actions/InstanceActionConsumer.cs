@@ -22,6 +22,7 @@ public sealed class InstanceActionConsumer(IDbConnectionFactory db, IOutbox outb
     [
         InstanceActions.Delete, InstanceActions.Start, InstanceActions.Stop, InstanceActions.Reboot, InstanceActions.Pause,
         InstanceActions.Unpause, InstanceActions.Suspend, InstanceActions.Resume, InstanceActions.Rebuild, InstanceActions.CreateImage,
+        InstanceActions.AttachVolume, InstanceActions.DetachVolume,
     ];
 
     public async Task Consume(ConsumeContext<RequestInstanceAction> context)
@@ -99,7 +100,12 @@ public sealed class InstanceActionConsumer(IDbConnectionFactory db, IOutbox outb
             default:
                 if (row.Host is not { } host) return Conflict($"Cannot '{r.Action}' instance {row.Uuid} while it is in vm_state {row.VmState}");
                 var start = StartOnHost(r, row, host, tx, cancellationToken);
-                if (start is null) return Conflict($"Unknown action '{r.Action}'");
+                if (start is null) return Conflict(r.Action switch
+                {
+                    InstanceActions.AttachVolume => $"Volume {r.Volume?.VolumeId} is already attached to instance {row.Uuid}",
+                    InstanceActions.DetachVolume => $"Volume {r.Volume?.VolumeId} is not a detachable volume of instance {row.Uuid}",
+                    _ => $"Unknown action '{r.Action}'",
+                });
                 cast = start;
                 break;
         }
@@ -155,6 +161,21 @@ public sealed class InstanceActionConsumer(IDbConnectionFactory db, IOutbox outb
                 if (r.DisplayName is not null) row.DisplayName = r.DisplayName;
                 if (r.Metadata is not null) row.Metadata = Json.Write(r.Metadata);
                 return () => compute.CastRebuildInstanceAsync(tx, host, new RebuildInstance(row.ToInfo(), image), ct);
+            case InstanceActions.AttachVolume:
+            {
+                if (r.Volume is not { } wanted) return null;
+                var devices = Json.Read<List<BlockDeviceInfo>>(row.BlockDeviceMapping, []);
+                if (devices.Any(d => d.VolumeId == wanted.VolumeId)) return null;
+                var device = wanted with { DeviceName = BlockDevices.NextDeviceName(devices, wanted.DeviceName), Attached = false, BootIndex = null };
+                row.BlockDeviceMapping = Json.Write(BlockDevices.Merge(devices, [device], null));
+                return () => compute.CastAttachVolumeAsync(tx, host, new AttachVolume(row.ToInfo(), device), ct);
+            }
+            case InstanceActions.DetachVolume:
+            {
+                var device = Json.Read<List<BlockDeviceInfo>>(row.BlockDeviceMapping, []).FirstOrDefault(d => d.VolumeId == r.Volume?.VolumeId);
+                if (device is null || device.IsRoot) return null;
+                return () => compute.CastDetachVolumeAsync(tx, host, new DetachVolume(row.ToInfo(), device), ct);
+            }
             case InstanceActions.CreateImage:
                 if (r.SnapshotImageId is not { } imageId) return null;
                 row.TaskState = TaskStates.ImageSnapshot;

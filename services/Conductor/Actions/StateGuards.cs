@@ -26,6 +26,9 @@ public sealed record StateGuard(IReadOnlyList<string>? VmStates, IReadOnlyList<s
         InstanceActions.Resume => new([Contracts.VmStates.Suspended], NoTask),
         InstanceActions.Rebuild => new([Contracts.VmStates.Active, Contracts.VmStates.Stopped, Contracts.VmStates.Error], NoTask),
         InstanceActions.CreateImage => new([Contracts.VmStates.Active, Contracts.VmStates.Stopped, Contracts.VmStates.Paused, Contracts.VmStates.Suspended], NoTask),
+        // nova's attach_volume and detach_volume: a guest that is there and not busy.
+        InstanceActions.AttachVolume or InstanceActions.DetachVolume => new(
+            [Contracts.VmStates.Active, Contracts.VmStates.Paused, Contracts.VmStates.Stopped, Contracts.VmStates.Suspended], NoTask),
         _ => null,
     };
 

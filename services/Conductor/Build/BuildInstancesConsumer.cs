@@ -95,6 +95,7 @@ public sealed class BuildInstancesConsumer(IDbConnectionFactory db, IOutbox outb
         UserData = m.UserData,
         Metadata = Json.Write(m.Metadata),
         NetworkInfo = "[]",
+        BlockDeviceMapping = Json.Write(wanted.BlockDevices),
         SecurityGroups = Json.Write(m.SecurityGroups),
         Tags = Json.Write(m.Tags),
         LaunchIndex = wanted.LaunchIndex,

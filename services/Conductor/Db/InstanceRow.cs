@@ -13,7 +13,7 @@ public sealed class InstanceRow
         uuid, version, project_id, user_id, display_name, display_description, hostname, vm_state, task_state, power_state,
         host, node, availability_zone, flavor, image_ref, key_name, key_data, user_data, metadata, network_info, security_groups,
         tags, locked, locked_by, locked_reason, launch_index, reservation_id, config_drive, access_ip_v4, access_ip_v6, progress,
-        fault, created_at, updated_at, launched_at, terminated_at, deleted, deleted_at
+        fault, created_at, updated_at, launched_at, terminated_at, deleted, deleted_at, block_device_mapping
         """;
 
     public string Uuid { get; set; } = "";
@@ -36,6 +36,7 @@ public sealed class InstanceRow
     public string? UserData { get; set; }
     public string Metadata { get; set; } = "{}";
     public string NetworkInfo { get; set; } = "[]";
+    public string BlockDeviceMapping { get; set; } = "[]";
     public string SecurityGroups { get; set; } = "[]";
     public string Tags { get; set; } = "[]";
     public bool Locked { get; set; }
@@ -77,6 +78,7 @@ public sealed class InstanceRow
         UserData = UserData,
         Metadata = Json.Read<Dictionary<string, string>>(Metadata, []),
         NetworkInfo = Json.Read<List<VifInfo>>(NetworkInfo, []),
+        BlockDevices = Json.Read<List<BlockDeviceInfo>>(BlockDeviceMapping, []),
         SecurityGroups = Json.Read<List<string>>(SecurityGroups, []),
         Tags = Json.Read<List<string>>(Tags, []),
         Locked = Locked,

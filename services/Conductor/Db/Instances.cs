@@ -24,7 +24,7 @@ public static class Instances
               @Uuid, @Version, @ProjectId, @UserId, @DisplayName, @DisplayDescription, @Hostname, @VmState, @TaskState, @PowerState,
               @Host, @Node, @AvailabilityZone, @Flavor, @ImageRef, @KeyName, @KeyData, @UserData, @Metadata, @NetworkInfo, @SecurityGroups,
               @Tags, @Locked, @LockedBy, @LockedReason, @LaunchIndex, @ReservationId, @ConfigDrive, @AccessIpV4, @AccessIpV6, @Progress,
-              @Fault, @CreatedAt, @UpdatedAt, @LaunchedAt, @TerminatedAt, @Deleted, @DeletedAt)
+              @Fault, @CreatedAt, @UpdatedAt, @LaunchedAt, @TerminatedAt, @Deleted, @DeletedAt, @BlockDeviceMapping)
             """, row, transaction);
     }
 
@@ -44,7 +44,7 @@ public static class Instances
             UPDATE instances SET version = @Version, display_name = @DisplayName, display_description = @DisplayDescription,
               hostname = @Hostname, vm_state = @VmState, task_state = @TaskState, power_state = @PowerState, host = @Host, node = @Node,
               availability_zone = @AvailabilityZone, flavor = @Flavor, image_ref = @ImageRef, metadata = @Metadata,
-              network_info = @NetworkInfo, security_groups = @SecurityGroups, tags = @Tags, locked = @Locked, locked_by = @LockedBy,
+              network_info = @NetworkInfo, block_device_mapping = @BlockDeviceMapping, security_groups = @SecurityGroups, tags = @Tags, locked = @Locked, locked_by = @LockedBy,
               locked_reason = @LockedReason, progress = @Progress, fault = @Fault, updated_at = @UpdatedAt, launched_at = @LaunchedAt,
               terminated_at = @TerminatedAt, deleted = @Deleted, deleted_at = @DeletedAt
             WHERE uuid = @Uuid AND version = @previous

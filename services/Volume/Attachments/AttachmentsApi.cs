@@ -96,12 +96,15 @@ public static class AttachmentsApi
         if (status is null) throw CinderErrors.NotFound($"Volume attachment {attachmentId} could not be found.");
         await c.ExecuteAsync("""
             UPDATE volume_attachment SET connection_info = @info, connector = @connector, attached_host = @host,
+                   mountpoint = COALESCE(@mountpoint, mountpoint),
                    attach_status = IF(attach_status = 'attached', 'attached', 'attaching'), updated_at = @now
              WHERE id = @attachmentId
             """, new
         {
             attachmentId, info = ConnectionJson(info).ToJsonString(), connector = JsonSerializer.Serialize(connector),
             host = connector.GetValueOrDefault("host"), now,
+            // As cinder: the connector's mountpoint is the device the volume shows as in its attachments.
+            mountpoint = connector.GetValueOrDefault("mountpoint") is { Length: > 0 } m ? m : null,
         }, tx);
         await c.ExecuteAsync("UPDATE volumes SET status = 'attaching', updated_at = @now WHERE id = @volumeId AND status = 'reserved'", new { volumeId, now }, tx);
         await tx.CommitAsync(cancellationToken);

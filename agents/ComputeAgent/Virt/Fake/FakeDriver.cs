@@ -23,6 +23,7 @@ public sealed class FakeDriver(string nodeName, FakeDriverOptions options, ILogg
         public int PowerState { get; set; } = PowerStates.Running;
         public int Boots { get; set; } = 1;
         public List<string> Console { get; } = [];
+        public Dictionary<string, VolumeMount> Volumes { get; } = [];
     }
 
     private readonly ConcurrentDictionary<string, Guest> guests = new();
@@ -43,15 +44,71 @@ public sealed class FakeDriver(string nodeName, FakeDriverOptions options, ILogg
         Traits = ["COMPUTE_NET_ATTACH_INTERFACE", "COMPUTE_DEVICE_TAGGING", "COMPUTE_NODE"],
     };
 
-    public async Task SpawnAsync(InstanceInfo instance, ImageSpec image, Stream? imageData, IReadOnlyList<VifInfo> networkInfo, CancellationToken cancellationToken)
+    public async Task SpawnAsync(InstanceInfo instance, ImageSpec image, Stream? imageData, IReadOnlyList<VifInfo> networkInfo, IReadOnlyList<VolumeMount> volumes,
+        CancellationToken cancellationToken)
     {
         await DelayAsync(options.SpawnDelay, cancellationToken);
         if (options.FailSpawnAll || options.FailSpawnHosts.Contains(NodeName))
             throw new InvalidOperationException($"fake spawn failure injected on {NodeName}");
         var guest = new Guest(instance.Uuid, instance.DisplayName, image.Id);
+        foreach (var volume in volumes) guest.Volumes[volume.VolumeId] = Check(volume);
         Boot(guest, networkInfo);
         guests[instance.Uuid] = guest;
         logger.LogDebug("fake guest {Uuid} spawned on {Node}", instance.Uuid, NodeName);
+    }
+
+    public async Task AttachVolumeAsync(InstanceInfo instance, VolumeMount volume, CancellationToken cancellationToken)
+    {
+        await DelayAsync(options.PowerDelay, cancellationToken);
+        var guest = Find(instance.Uuid);
+        var disk = Check(volume);
+        lock (guest)
+        {
+            guest.Volumes[volume.VolumeId] = disk;
+            guest.Console.Add($"[{Uptime(guest)}] {DiskLine(disk)}");
+        }
+    }
+
+    public async Task DetachVolumeAsync(InstanceInfo instance, string volumeId, CancellationToken cancellationToken)
+    {
+        await DelayAsync(options.PowerDelay, cancellationToken);
+        if (!guests.TryGetValue(instance.Uuid, out var guest)) return;
+        lock (guest)
+        {
+            if (guest.Volumes.Remove(volumeId, out var gone))
+                guest.Console.Add($"[{Uptime(guest)}] virtio_blk: [{Short(gone.DeviceName)}] removed");
+        }
+    }
+
+    /// <summary>The volumes the guest has, by volume id (what tests and the console show).</summary>
+    public IReadOnlyDictionary<string, VolumeMount> GetVolumes(string instanceUuid)
+    {
+        if (!guests.TryGetValue(instanceUuid, out var guest)) return new Dictionary<string, VolumeMount>();
+        lock (guest) return new Dictionary<string, VolumeMount>(guest.Volumes);
+    }
+
+    /// <summary>
+    /// A fake guest has no disk to write, but the volume must be reachable as a real one would be:
+    /// a <c>file</c> volume's path must exist on this host (the shared directory of the backend).
+    /// </summary>
+    private static VolumeMount Check(VolumeMount volume)
+    {
+        if (volume.DriverVolumeType == "file")
+        {
+            var path = volume.Data.GetValueOrDefault("device_path") ?? volume.Data.GetValueOrDefault("path")
+                ?? throw new InvalidOperationException($"volume {volume.VolumeId}: file connection info without a path");
+            if (!File.Exists(path)) throw new InvalidOperationException($"volume {volume.VolumeId}: {path} is not reachable from this host");
+        }
+        return volume;
+    }
+
+    private static string Short(string device) => device.StartsWith("/dev/", StringComparison.Ordinal) ? device[5..] : device;
+
+    private static string DiskLine(VolumeMount disk)
+    {
+        var path = disk.Data.GetValueOrDefault("device_path") ?? disk.Data.GetValueOrDefault("path");
+        var bytes = path is not null && File.Exists(path) ? new FileInfo(path).Length : 0;
+        return $"virtio_blk: [{Short(disk.DeviceName)}] {bytes / 512} 512-byte logical blocks ({bytes / 1e9:0.00} GB/{bytes / 1073741824.0:0.00} GiB) volume {disk.VolumeId}";
     }
 
     public async Task DestroyAsync(string instanceUuid, CancellationToken cancellationToken)
@@ -161,6 +218,8 @@ public sealed class FakeDriver(string nodeName, FakeDriverOptions options, ILogg
             var host = guest.Name ?? guest.Uuid;
             guest.Console.Add($"[    0.000000] Linux version 6.1.0-fake (boot {guest.Boots}) on {HypervisorType} hypervisor {NodeName}");
             guest.Console.Add($"[    0.210000] DMI: OpenStack Foundation OpenStack Nova, BIOS fake, instance {guest.Uuid}");
+            foreach (var disk in guest.Volumes.Values.OrderBy(v => v.DeviceName, StringComparer.Ordinal))
+                guest.Console.Add($"[    0.900000] {DiskLine(disk)}");
             for (var i = 0; i < networkInfo.Count; i++)
                 guest.Console.Add($"[    1.100000] eth{i}: {networkInfo[i].MacAddress ?? "fa:16:3e:00:00:00"} {string.Join(' ', networkInfo[i].Addresses.Select(a => a.Address))}");
             guest.Console.Add($"[    2.400000] cloud-init: hostname set to {host}");
