@@ -134,4 +134,35 @@ public sealed class FakeDriverTests
         Assert.NotEqual(ComputeHosts.ProviderUuidFor("cmp"), ComputeHosts.ProviderUuidFor("cmp-2"));
         Assert.Equal('5', ComputeHosts.ProviderUuidFor("cmp")[14]);
     }
+
+    [Fact]
+    public async Task A_file_volume_is_given_to_the_guest_only_when_its_path_is_reachable()
+    {
+        var driver = Driver();
+        var instance = Instance();
+        var file = Path.GetTempFileName();
+        try
+        {
+            await using (var f = File.OpenWrite(file)) f.SetLength(1L << 30);
+            var boot = new VolumeMount("vol-root", "/dev/vda", "file", new Dictionary<string, string> { ["path"] = file });
+            await driver.SpawnAsync(instance, image, null, [], [boot], CancellationToken.None);
+            Assert.Contains("[vda] 2097152 512-byte logical blocks", driver.GetConsoleOutput(instance.Uuid));
+
+            var missing = new VolumeMount("vol-x", "/dev/vdb", "file", new Dictionary<string, string> { ["path"] = file + ".absent" });
+            await Assert.ThrowsAsync<InvalidOperationException>(() => driver.AttachVolumeAsync(instance, missing, CancellationToken.None));
+            Assert.Equal(["vol-root"], driver.GetVolumes(instance.Uuid).Keys);
+
+            var data = new VolumeMount("vol-data", "/dev/vdb", "file", new Dictionary<string, string> { ["path"] = file });
+            await driver.AttachVolumeAsync(instance, data, CancellationToken.None);
+            Assert.Equal(["vol-data", "vol-root"], driver.GetVolumes(instance.Uuid).Keys.Order());
+            await driver.DetachVolumeAsync(instance, "vol-data", CancellationToken.None);
+            await driver.DetachVolumeAsync(instance, "vol-data", CancellationToken.None);
+            Assert.Equal(["vol-root"], driver.GetVolumes(instance.Uuid).Keys);
+            Assert.Contains("[vdb] removed", driver.GetConsoleOutput(instance.Uuid));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

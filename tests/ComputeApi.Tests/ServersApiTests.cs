@@ -172,6 +172,20 @@ public sealed class ServersApiTests(MySqlFixture mysql, RabbitMqFixture rabbit)
             (new { name = "x", flavorRef = flavor, imageRef = image, user_data = "%%%not base64" }, "User data needs to be valid base 64."),
             (new { name = "x", flavorRef = flavor, imageRef = image, availability_zone = "nowhere" }, "The requested availability zone is not available"),
             (new { name = "x", flavorRef = flavor, imageRef = image, min_count = 3, max_count = 2 }, "min_count must be <= max_count"),
+            // Block devices refused before any volume is touched.
+            (new { name = "x", flavorRef = flavor, imageRef = "", block_device_mapping_v2 = new object[] { new { source_type = "volume", destination_type = "volume", boot_index = 0 } } },
+                "Block Device Mapping is Invalid: volume uuid is missing or not a uuid ()."),
+            (new { name = "x", flavorRef = flavor, imageRef = "", block_device_mapping_v2 = new object[] { new { source_type = "image", uuid = image, destination_type = "volume", boot_index = "0" } } },
+                "Block Device Mapping is Invalid: Images with destination_type 'volume' need to have a non-zero size specified"),
+            (new { name = "x", flavorRef = flavor, imageRef = "", block_device_mapping_v2 = new object[] { new { source_type = "blank", destination_type = "volume", boot_index = 1, volume_size = 1 } } },
+                "Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid."),
+            (new { name = "x", flavorRef = flavor, imageRef = image, block_device_mapping_v2 = new object[] { new { source_type = "image", uuid = image, destination_type = "volume", boot_index = 0, volume_size = 1 } } },
+                "Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid."),
+            (new { name = "x", flavorRef = flavor, imageRef = image, max_count = 2, block_device_mapping_v2 = new object[] { new { source_type = "volume", uuid = Guid.NewGuid().ToString(), destination_type = "volume" } } },
+                "Cannot attach one or more volumes to multiple instances"),
+            (new { name = "x", flavorRef = flavor, imageRef = image, block_device_mapping_v2 = new object[] { new { source_type = "blank", destination_type = "local", volume_size = 1 } } },
+                "Block Device Mapping is Invalid: local disks other than the image's root disk are not supported by this cloud."),
+            (new { name = "x", flavorRef = flavor, imageRef = "" }, "Missing imageRef attribute"),
         };
         foreach (var (server, message) in cases)
         {
