@@ -1,3 +1,4 @@
+using Platform.HostCommands;
 using Image.Contracts;
 using Microsoft.AspNetCore.Routing;
 using Platform.Auth.Policy;
@@ -59,6 +60,7 @@ public static class VolumeService
         services.AddSingleton<VolumeSchedulerClient>();
         services.AddSingleton<VolumeBackendClient>();
         services.AddHttpClient<ImageClient>();
+        services.AddHostCommands();
         services.AddSingleton<VolumeBackends>();
         services.AddSingleton<VolumeScheduler>();
         services.AddSingleton<VolumeManager>();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Platform.HostCommands;
 using Volume.Common;
 
 namespace Volume.Backends;
@@ -23,12 +24,12 @@ public sealed class VolumeBackends
 {
     private readonly Dictionary<string, VolumeBackend> byHost;
 
-    public VolumeBackends(IConfiguration configuration, VolumeSettings settings)
+    public VolumeBackends(IConfiguration configuration, VolumeSettings settings, IHostCommandRunner commands)
     {
         var backends = new List<VolumeBackend>();
         if (settings.Runs(VolumeSettings.BackendRole))
             foreach (var section in settings.EnabledBackends)
-                backends.Add(Create(configuration.GetSection(section), section, settings.Host));
+                backends.Add(Create(configuration.GetSection(section), section, settings.Host, commands));
         All = backends;
         byHost = backends.ToDictionary(b => b.BackendHost);
     }
@@ -39,13 +40,14 @@ public sealed class VolumeBackends
     public VolumeBackend? For(string? volumeHost) =>
         volumeHost is not null && byHost.TryGetValue(Volume.Contracts.Topics.BackendOf(volumeHost), out var b) ? b : null;
 
-    private static VolumeBackend Create(IConfigurationSection c, string section, string host)
+    private static VolumeBackend Create(IConfigurationSection c, string section, string host, IHostCommandRunner commands)
     {
         var driverName = c["volume_driver"] is { Length: > 0 } d ? d : "file";
         IVolumeDriver driver = driverName switch
         {
             "file" => new FileDriver(c["volumes_dir"] is { Length: > 0 } dir ? dir : "/var/lib/platform/volumes"),
-            _ => throw new InvalidOperationException($"[{section}] volume_driver = {driverName}: the drivers there are: file"),
+            "lvm" => new LvmDriver(c["volume_group"] is { Length: > 0 } vg ? vg : "cinder-volumes", commands),
+            _ => throw new InvalidOperationException($"[{section}] volume_driver = {driverName}: the drivers there are: file, lvm"),
         };
         return new VolumeBackend(section, $"{host}@{section}", c["volume_backend_name"] is { Length: > 0 } n ? n : section, driver,
             double.TryParse(c["max_over_subscription_ratio"], NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) && ratio > 0 ? ratio : 20.0,

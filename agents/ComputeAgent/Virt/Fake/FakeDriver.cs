@@ -89,14 +89,15 @@ public sealed class FakeDriver(string nodeName, FakeDriverOptions options, ILogg
 
     /// <summary>
     /// A fake guest has no disk to write, but the volume must be reachable as a real one would be:
-    /// a <c>file</c> volume's path must exist on this host (the shared directory of the backend).
+    /// a <c>file</c> volume's path (the backend's shared directory) or a <c>local</c> volume's device
+    /// (a logical volume of this host) must exist here.
     /// </summary>
     private static VolumeMount Check(VolumeMount volume)
     {
-        if (volume.DriverVolumeType == "file")
+        if (volume.DriverVolumeType is "file" or "local")
         {
             var path = volume.Data.GetValueOrDefault("device_path") ?? volume.Data.GetValueOrDefault("path")
-                ?? throw new InvalidOperationException($"volume {volume.VolumeId}: file connection info without a path");
+                ?? throw new InvalidOperationException($"volume {volume.VolumeId}: {volume.DriverVolumeType} connection info without a path");
             if (!File.Exists(path)) throw new InvalidOperationException($"volume {volume.VolumeId}: {path} is not reachable from this host");
         }
         return volume;
