@@ -25,13 +25,19 @@ public sealed class ServerVolumeCliTests(FleetFixture fleet)
     {
         var flavor = Unique("m1.tiny");
         await JsonAsync(Admin, "flavor", "create", "--vcpus", "1", "--ram", "512", "--disk", "1", flavor);
+        var (image, id) = await ImageAsync();
+        return (flavor, image, id);
+    }
+
+    private async Task<(string Image, string ImageId)> ImageAsync()
+    {
         var file = Path.GetTempFileName();
         try
         {
             await File.WriteAllBytesAsync(file, System.Security.Cryptography.RandomNumberGenerator.GetBytes(256 * 1024));
             var image = Unique("img");
             var created = await JsonAsync(Admin, "image", "create", "--public", "--file", file, "--disk-format", "raw", "--container-format", "bare", image);
-            return (flavor, image, created.GetProperty("id").GetString()!);
+            return (image, created.GetProperty("id").GetString()!);
         }
         finally
         {
@@ -74,6 +80,10 @@ public sealed class ServerVolumeCliTests(FleetFixture fleet)
         Assert.Equal(serverId, attachment.GetProperty("server_id").GetString());
         Assert.Equal("/dev/vdb", attachment.GetProperty("device").GetString());
         Assert.Contains(volumeId, AttachedIds(await JsonAsync(Demo, "server", "show", vm1)));
+        var listed = Assert.Single((await JsonAsync(Demo, "server", "volume", "list", vm1)).EnumerateArray());
+        Assert.Equal("/dev/vdb", listed.GetProperty("Device").GetString());
+        Assert.Equal(volumeId, listed.GetProperty("Volume ID").GetString());
+        Assert.Contains((await JsonAsync(Demo, "server", "event", "list", vm1)).EnumerateArray(), e => e.GetProperty("Action").GetString() == "attach_volume");
         // The fake hypervisor was handed the volume's file, and its guest saw a 1 GiB disk.
         Assert.Contains("[vdb] 2097152 512-byte logical blocks", (await RunAsync(Demo, "console", "log", "show", vm1)).Ok().StdOut);
 
@@ -128,6 +138,17 @@ public sealed class ServerVolumeCliTests(FleetFixture fleet)
         var detach = await RunAsync(Demo, "server", "remove", "volume", vm2, v2);
         Assert.NotEqual(0, detach.ExitCode);
         Assert.Contains("root device", detach.StdErr);
+        // Rebuilt only with its volume's own image (nova before 2.93), and not snapshotted as an image here.
+        var (otherImage, _) = await ImageAsync();
+        var rebuild = await RunAsync(Demo, "server", "rebuild", "--image", otherImage, vm2);
+        Assert.NotEqual(0, rebuild.ExitCode);
+        Assert.Contains("different image for a volume-backed server", rebuild.StdErr);
+        (await RunAsync(Demo, "server", "rebuild", "--image", image, "--wait", vm2)).Ok();
+        Assert.Equal([v2Id], AttachedIds(await JsonAsync(Demo, "server", "show", vm2)));
+        Assert.Contains("[vda] 2097152 512-byte logical blocks", (await RunAsync(Demo, "console", "log", "show", vm2)).Ok().StdOut);
+        var snapshot = await RunAsync(Demo, "server", "image", "create", "--name", Unique("snap"), vm2);
+        Assert.NotEqual(0, snapshot.ExitCode);
+        Assert.Equal("ACTIVE", (await JsonAsync(Demo, "server", "show", vm2)).GetProperty("status").GetString());
 
         // Volumes made from the image for the server: its boot volume, kept when it goes (nova's
         // default), and a data volume marked delete_on_termination, deleted with it.

@@ -103,6 +103,10 @@ public static class ServerActionsApi
             throw NovaErrors.BadRequest("Can not find requested image");
         }
         if (image.Status != "active") throw NovaErrors.BadRequest($"Image {imageRef} is not active.");
+        // A volume-backed server keeps its root volume: before 2.93 nova rebuilds it only with the
+        // image that volume was made from.
+        if (instance.BlockDevices.FirstOrDefault(d => d.IsRoot) is { } root && root.ImageId != image.Id)
+            throw NovaErrors.BadRequest("Unable to rebuild with a different image for a volume-backed server.");
         if (image.MinRam > instance.Flavor.MemoryMb) throw NovaErrors.BadRequest("Flavor's memory is too small for requested image.");
         if (instance.Flavor.RootGb > 0 && image.MinDisk > instance.Flavor.RootGb) throw NovaErrors.BadRequest("Flavor's disk is too small for requested image.");
         var reply = await servers.RequestAsync(new RequestInstanceAction
@@ -138,6 +142,8 @@ public static class ServerActionsApi
         var name = NovaBody.String(args, "name", 1, 255, required: true)!;
         var metadata = NovaBody.Metadata(args, "metadata");
         authz.Enforce("os_compute_api:servers:create_image", instance.ProjectId);
+        if (instance.BlockDevices.Any(d => d.IsRoot))
+            throw NovaErrors.BadRequest("Snapshots of volume-backed servers are not offered by this cloud yet; snapshot the volume instead (openstack volume snapshot create --force).");
         var attributes = new Dictionary<string, object?>
         {
             ["name"] = name,

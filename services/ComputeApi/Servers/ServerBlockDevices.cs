@@ -134,9 +134,10 @@ public static class ServerBlockDevices
             {
                 if (r.SourceType == "volume")
                 {
-                    await GetVolumeAsync(volumes, r.Uuid!);
+                    var volume = await GetVolumeAsync(volumes, r.Uuid!);
                     var attachmentId = await volumes.CreateAttachmentAsync(r.Uuid!, instanceUuid);
-                    info = new BlockDeviceInfo { VolumeId = r.Uuid!, AttachmentId = attachmentId };
+                    // The image a bootable volume was made from: what a rebuild may use again.
+                    info = new BlockDeviceInfo { VolumeId = r.Uuid!, AttachmentId = attachmentId, ImageId = volume.ImageMetadata?.GetValueOrDefault("image_id") };
                 }
                 else
                 {
@@ -157,7 +158,7 @@ public static class ServerBlockDevices
             }
             info = info with
             {
-                DeviceName = device, BootIndex = r.BootIndex, SourceType = r.SourceType, ImageId = r.SourceType == "image" ? r.Uuid : null,
+                DeviceName = device, BootIndex = r.BootIndex, SourceType = r.SourceType, ImageId = r.SourceType == "image" ? r.Uuid : info.ImageId,
                 SnapshotId = r.SourceType == "snapshot" ? r.Uuid : null, VolumeSize = r.VolumeSize, DeleteOnTermination = r.DeleteOnTermination, Tag = r.Tag,
             };
             made.Add(info);

@@ -175,6 +175,9 @@ public sealed class FakeDriver(string nodeName, FakeDriverOptions options, ILogg
     {
         await DelayAsync(options.SpawnDelay, cancellationToken);
         var guest = new Guest(instance.Uuid, instance.DisplayName, image.Id ?? instance.ImageRef);
+        // The guest is made anew; its volumes stay given to it.
+        if (guests.TryGetValue(instance.Uuid, out var old))
+            lock (old) foreach (var (id, volume) in old.Volumes) guest.Volumes[id] = volume;
         Boot(guest, instance.NetworkInfo);
         guests[instance.Uuid] = guest;
     }
