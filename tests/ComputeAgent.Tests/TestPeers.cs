@@ -32,6 +32,16 @@ public sealed class PeerState
     public ConcurrentDictionary<string, byte[]> ImageData { get; } = new();
     public ConcurrentQueue<string> DeletedImages { get; } = new();
 
+    /// <summary>Volumes by id: status, and the path their connection info names.</summary>
+    public ConcurrentDictionary<string, (string Status, string Path)> Volumes { get; } = new();
+
+    /// <summary>Attachments by id: volume, instance, and whether completed.</summary>
+    public ConcurrentDictionary<string, (string VolumeId, string Instance, bool Completed)> Attachments { get; } = new();
+
+    public ConcurrentQueue<string> DeletedAttachments { get; } = new();
+    public ConcurrentQueue<string> DeletedVolumes { get; } = new();
+    public ConcurrentQueue<string> RolledBackDetaches { get; } = new();
+
     private int nextIp = 10;
 
     public string AddNetwork(string name)
@@ -150,6 +160,7 @@ public sealed class TestPeerServer : IAsyncDisposable
         app.MapGrpcService<TestPlacementService>();
         MapNetwork(app, state);
         MapImage(app, state);
+        MapVolume(app, state);
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
         return new TestPeerServer(app, state, addresses[0], addresses[1]);
@@ -214,6 +225,62 @@ public sealed class TestPeerServer : IAsyncDisposable
         {
             state.DeletedImages.Enqueue(id);
             return Results.NoContent();
+        });
+    }
+
+    /// <summary>The slice of the volume API (cinder v3, attachments) a host uses.</summary>
+    private static void MapVolume(WebApplication app, PeerState state)
+    {
+        app.MapGet("/volumes/{id}", (string id) => state.Volumes.TryGetValue(id, out var v)
+            ? Results.Json(new JsonObject { ["volume"] = new JsonObject { ["id"] = id, ["status"] = v.Status, ["size"] = 1 } })
+            : Results.Json(new JsonObject { ["itemNotFound"] = new JsonObject { ["message"] = $"Volume {id} could not be found.", ["code"] = 404 } }, statusCode: 404));
+        app.MapDelete("/volumes/{id}", (string id) =>
+        {
+            state.Volumes.TryRemove(id, out _);
+            state.DeletedVolumes.Enqueue(id);
+            return Results.Accepted();
+        });
+        app.MapPost("/volumes/{id}/action", async (string id, HttpRequest request) =>
+        {
+            var body = (await JsonNode.ParseAsync(request.Body))!.AsObject();
+            if (body.ContainsKey("os-roll_detaching")) state.RolledBackDetaches.Enqueue(id);
+            return Results.Accepted();
+        });
+        app.MapPost("/attachments", async (HttpRequest request) =>
+        {
+            var a = (await JsonNode.ParseAsync(request.Body))!["attachment"]!;
+            var id = Guid.NewGuid().ToString();
+            var volumeId = a["volume_uuid"]!.GetValue<string>();
+            state.Attachments[id] = (volumeId, a["instance_uuid"]!.GetValue<string>(), false);
+            state.Volumes.AddOrUpdate(volumeId, _ => ("reserved", ""), (_, v) => v with { Status = "reserved" });
+            return Results.Json(new JsonObject { ["attachment"] = new JsonObject { ["id"] = id, ["status"] = "reserved" } });
+        });
+        app.MapPut("/attachments/{id}", (string id) =>
+        {
+            if (!state.Attachments.TryGetValue(id, out var a)) return Results.NotFound();
+            var path = state.Volumes.TryGetValue(a.VolumeId, out var v) ? v.Path : "";
+            return Results.Json(new JsonObject
+            {
+                ["attachment"] = new JsonObject
+                {
+                    ["id"] = id,
+                    ["connection_info"] = new JsonObject { ["driver_volume_type"] = "file", ["data"] = new JsonObject { ["path"] = path, ["format"] = "raw" } },
+                },
+            });
+        });
+        app.MapPost("/attachments/{id}/action", (string id) =>
+        {
+            if (!state.Attachments.TryGetValue(id, out var a)) return Results.NotFound();
+            state.Attachments[id] = a with { Completed = true };
+            state.Volumes.AddOrUpdate(a.VolumeId, _ => ("in-use", ""), (_, v) => v with { Status = "in-use" });
+            return Results.NoContent();
+        });
+        app.MapDelete("/attachments/{id}", (string id) =>
+        {
+            if (!state.Attachments.TryRemove(id, out var a)) return Results.NotFound();
+            state.DeletedAttachments.Enqueue(id);
+            state.Volumes.AddOrUpdate(a.VolumeId, _ => ("available", ""), (_, v) => v with { Status = "available" });
+            return Results.Json(new JsonObject { ["attachments"] = new JsonArray() });
         });
     }
 
