@@ -29,11 +29,20 @@ public sealed partial class ComputeManager
                 logger.LogWarning(e, "could not reconcile instance {Instance} on {Host}", instance.Uuid, host.Name);
             }
         }
-        // Guests nobody knows of any more (deleted while this host was away) are destroyed.
-        foreach (var guest in host.Driver.ListInstances().Where(g => !known.Contains(g.Uuid)))
+        // Guests nobody knows of any more (deleted while this host was away) are destroyed. A
+        // build this host took since the list was fetched has a guest too: its instance named
+        // this host before the guest existed, so a second look after listing the guests finds it.
+        var strays = host.Driver.ListInstances().Where(g => !known.Contains(g.Uuid)).ToList();
+        if (strays.Count > 0)
         {
-            logger.LogWarning("destroying guest {Instance} on {Host}: the conductor does not know it", guest.Uuid, host.Name);
-            await host.Driver.DestroyAsync(guest.Uuid, cancellationToken);
+            var now = (await conductor.CallGetInstancesOnHostAsync(host.Name, cancellationToken)).Instances
+                .Where(i => !i.Deleted).Select(i => i.Uuid).ToHashSet();
+            foreach (var guest in strays.Where(g => !now.Contains(g.Uuid)))
+            {
+                await using var held = await locks.AcquireAsync(guest.Uuid, cancellationToken);
+                logger.LogWarning("destroying guest {Instance} on {Host}: the conductor does not know it", guest.Uuid, host.Name);
+                await host.Driver.DestroyAsync(guest.Uuid, cancellationToken);
+            }
         }
         logger.LogInformation("host {Host} reconciled {Count} instances with its driver", host.Name, expected.Count);
     }
