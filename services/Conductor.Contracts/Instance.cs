@@ -165,5 +165,26 @@ public sealed record BlockDeviceInfo
     public bool IsRoot => BootIndex == 0;
 }
 
+/// <summary>Changes to an instance's block devices, as the conductor applies them.</summary>
+public static class BlockDeviceChanges
+{
+    /// <summary>
+    /// <paramref name="current"/> with <paramref name="set"/> put in place of the devices of the
+    /// same volume (or added after them) and <paramref name="remove"/> taken out; the boot volume stays first.
+    /// </summary>
+    public static List<BlockDeviceInfo> Merge(IReadOnlyList<BlockDeviceInfo> current, IReadOnlyList<BlockDeviceInfo>? set, IReadOnlyList<string>? remove)
+    {
+        var result = new List<BlockDeviceInfo>(current);
+        foreach (var device in set ?? [])
+        {
+            var at = result.FindIndex(d => d.VolumeId == device.VolumeId);
+            if (at >= 0) result[at] = device;
+            else result.Add(device);
+        }
+        if (remove is { Count: > 0 }) result.RemoveAll(d => remove.Contains(d.VolumeId));
+        return [.. result.OrderBy(d => d.IsRoot ? 0 : 1)];
+    }
+}
+
 /// <summary>A network the user asked for: a network (optionally with a fixed IP) or an existing port.</summary>
 public sealed record RequestedNetwork(string? NetworkId, string? PortId = null, string? FixedIp = null);

@@ -45,20 +45,6 @@ public sealed class TestConductorState
 
     public IReadOnlyList<RecordActionEvent> EventsOf(string uuid) => [.. ActionEvents.Where(e => e.InstanceUuid == uuid)];
 
-    /// <summary>As the conductor merges them: set by volume id, removed by volume id.</summary>
-    private static List<BlockDeviceInfo> MergeBlockDevices(IReadOnlyList<BlockDeviceInfo> current, IReadOnlyList<BlockDeviceInfo>? set, IReadOnlyList<string>? remove)
-    {
-        var result = current.ToList();
-        foreach (var device in set ?? [])
-        {
-            var at = result.FindIndex(d => d.VolumeId == device.VolumeId);
-            if (at >= 0) result[at] = device;
-            else result.Add(device);
-        }
-        result.RemoveAll(d => remove?.Contains(d.VolumeId) == true);
-        return result;
-    }
-
     public InstanceUpdateReply Apply(InstanceUpdate update)
     {
         lock (Instances)
@@ -79,7 +65,7 @@ public sealed class TestConductorState
                 LaunchedAt = c.LaunchedAt ?? current.LaunchedAt,
                 TerminatedAt = c.TerminatedAt ?? current.TerminatedAt,
                 NetworkInfo = c.NetworkInfo ?? current.NetworkInfo,
-                BlockDevices = MergeBlockDevices(current.BlockDevices, c.SetBlockDevices, c.RemoveBlockDevices),
+                BlockDevices = BlockDeviceChanges.Merge(current.BlockDevices, c.SetBlockDevices, c.RemoveBlockDevices),
                 ImageRef = c.ImageRef ?? current.ImageRef,
                 Fault = c.Fault ?? current.Fault,
                 Deleted = c.Deleted || current.Deleted,

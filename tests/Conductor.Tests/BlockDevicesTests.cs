@@ -13,10 +13,10 @@ public sealed class BlockDevicesTests
     public void Changes_replace_by_volume_add_the_new_and_keep_the_boot_volume_first()
     {
         List<BlockDeviceInfo> current = [Device("data", "/dev/vdb"), Device("root", "/dev/vda", 0)];
-        var merged = BlockDevices.Merge(current, [Device("data", "/dev/vdb") with { Attached = true }, Device("more", "/dev/vdc")], null);
+        var merged = BlockDeviceChanges.Merge(current, [Device("data", "/dev/vdb") with { Attached = true }, Device("more", "/dev/vdc")], null);
         Assert.Equal(["root", "data", "more"], merged.Select(d => d.VolumeId));
         Assert.True(merged[1].Attached);
-        Assert.Equal(["root", "more"], BlockDevices.Merge(merged, null, ["data"]).Select(d => d.VolumeId));
+        Assert.Equal(["root", "more"], BlockDeviceChanges.Merge(merged, null, ["data"]).Select(d => d.VolumeId));
         Assert.Equal(2, current.Count);
     }
 

@@ -32,10 +32,10 @@ public sealed partial class ComputeManager
         List<BlockDeviceInfo> made, CancellationToken cancellationToken)
     {
         var connected = new List<(BlockDeviceInfo, VolumeMount)>();
-        var bootIndex = 0;
+        var nextLetter = 'b';
         foreach (var wanted in instance.BlockDevices)
         {
-            var device = wanted with { DeviceName = wanted.DeviceName ?? (wanted.IsRoot ? "/dev/vda" : $"/dev/vd{(char)('b' + bootIndex++)}") };
+            var device = wanted with { DeviceName = wanted.DeviceName ?? (wanted.IsRoot ? "/dev/vda" : $"/dev/vd{nextLetter++}") };
             await WaitForVolumeAsync(device.VolumeId, cancellationToken);
             device = device with { AttachmentId = device.AttachmentId ?? await volumes.CreateAttachmentAsync(device.VolumeId, instance.Uuid, cancellationToken) };
             made.Add(device);

@@ -153,9 +153,10 @@ public sealed partial class ComputeManager(
             // and the next host reserves them again.
             await ReleaseVolumesAsync(instance.Uuid, volumesMade, deleteVolumes: false);
             var released = volumesMade.Count > 0 ? volumesMade.Select(d => d with { AttachmentId = null, Attached = false }).ToList() : null;
-            if (ports.Created.Count + ports.Bound.Count > 0 || released is not null)
+            var plugged = ports.Created.Count + ports.Bound.Count > 0;
+            if (plugged || released is not null)
                 await TryAsync(() => UpdateAsync(instance.Uuid, [TaskStates.Networking, TaskStates.BlockDeviceMapping, TaskStates.Spawning],
-                    new InstanceChanges { NetworkInfo = ports.Created.Count + ports.Bound.Count > 0 ? [] : null, SetBlockDevices = released },
+                    new InstanceChanges { NetworkInfo = plugged ? [] : null, SetBlockDevices = released },
                     CancellationToken.None), "clear network info of", instance.Uuid);
             await RecordEventAsync(instance.Uuid, requestId, eventName, host.Name, finished: true, "Error", e.ToString());
             host.BuildFailed();

@@ -121,7 +121,7 @@ public static class ServerBlockDevices
     /// Makes or reserves the volumes of one instance. What was made is in <paramref name="made"/>
     /// as it goes, so the caller can undo it if the create fails later.
     /// </summary>
-    public static async Task<List<BlockDeviceInfo>> ProvideAsync(VolumeClient volumes, string instanceUuid, string? zone,
+    public static async Task<List<BlockDeviceInfo>> ProvideAsync(VolumeClient volumes, string instanceUuid,
         IReadOnlyList<RequestedBlockDevice> requested, List<BlockDeviceInfo> made)
     {
         var result = new List<BlockDeviceInfo>();
@@ -168,38 +168,29 @@ public static class ServerBlockDevices
     }
 
     /// <summary>
-    /// Undoes what a create that failed made: reserved volumes are released, made ones deleted once
-    /// the volume service has finished making them (in the background; a failure is only logged).
+    /// Undoes what a create that failed made: reserved volumes are released, made ones deleted
+    /// once the volume service has finished making them (in the background; failures are logged).
     /// </summary>
-    public static async Task UndoAsync(VolumeClient volumes, IReadOnlyList<BlockDeviceInfo> made, ILogger logger)
-    {
-        foreach (var device in made)
-        {
-            try
-            {
-                if (device.AttachmentId is { } attachmentId) await volumes.DeleteAttachmentAsync(attachmentId);
-                else _ = DeleteWhenMadeAsync(volumes, device.VolumeId, logger);
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning("could not undo volume {Volume} of a refused server create: {Error}", device.VolumeId, e.Message);
-            }
-        }
-    }
+    public static Task UndoAsync(VolumeClient volumes, IReadOnlyList<BlockDeviceInfo> made, ILogger logger) =>
+        ReleaseAsync(volumes, made, d => d.AttachmentId is null, logger);
 
     /// <summary>Releases what a server deleted before any host had it holds: its attachments, and its delete_on_termination volumes.</summary>
-    public static async Task ReleaseAsync(VolumeClient volumes, IReadOnlyList<BlockDeviceInfo> devices, ILogger logger)
+    public static Task ReleaseAsync(VolumeClient volumes, IReadOnlyList<BlockDeviceInfo> devices, ILogger logger) =>
+        ReleaseAsync(volumes, devices, d => d.DeleteOnTermination, logger);
+
+    /// <summary>Ends each device's attachment and deletes the volumes <paramref name="deleteVolume"/> picks; each failure is logged and the rest go on.</summary>
+    private static async Task ReleaseAsync(VolumeClient volumes, IReadOnlyList<BlockDeviceInfo> devices, Func<BlockDeviceInfo, bool> deleteVolume, ILogger logger)
     {
         foreach (var device in devices)
         {
             try
             {
                 if (device.AttachmentId is { } attachmentId) await volumes.DeleteAttachmentAsync(attachmentId);
-                if (device.DeleteOnTermination) _ = DeleteWhenMadeAsync(volumes, device.VolumeId, logger);
+                if (deleteVolume(device)) _ = DeleteWhenMadeAsync(volumes, device.VolumeId, logger);
             }
             catch (Exception e)
             {
-                logger.LogWarning("could not release volume {Volume} of a deleted server: {Error}", device.VolumeId, e.Message);
+                logger.LogWarning("could not release volume {Volume}: {Error}", device.VolumeId, e.Message);
             }
         }
     }

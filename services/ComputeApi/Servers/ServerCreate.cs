@@ -167,7 +167,7 @@ public static partial class ServerCreate
             {
                 var provided = new List<InstanceToBuild>();
                 foreach (var one in instances)
-                    provided.Add(one with { BlockDevices = await ServerBlockDevices.ProvideAsync(deps.Volumes, one.Uuid, zone, blockDevices, volumesMade) });
+                    provided.Add(one with { BlockDevices = await ServerBlockDevices.ProvideAsync(deps.Volumes, one.Uuid, blockDevices, volumesMade) });
                 instances = provided;
                 build = build with { Instances = instances };
             }

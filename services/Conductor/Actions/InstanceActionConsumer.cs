@@ -167,7 +167,7 @@ public sealed class InstanceActionConsumer(IDbConnectionFactory db, IOutbox outb
                 var devices = Json.Read<List<BlockDeviceInfo>>(row.BlockDeviceMapping, []);
                 if (devices.Any(d => d.VolumeId == wanted.VolumeId)) return null;
                 var device = wanted with { DeviceName = BlockDevices.NextDeviceName(devices, wanted.DeviceName), Attached = false, BootIndex = null };
-                row.BlockDeviceMapping = Json.Write(BlockDevices.Merge(devices, [device], null));
+                row.BlockDeviceMapping = Json.Write(BlockDeviceChanges.Merge(devices, [device], null));
                 return () => compute.CastAttachVolumeAsync(tx, host, new AttachVolume(row.ToInfo(), device), ct);
             }
             case InstanceActions.DetachVolume:

@@ -41,7 +41,7 @@ public sealed class InstanceUpdateConsumer(IDbConnectionFactory db, IOutbox outb
         if (ch.TerminatedAt is { } terminated) row.TerminatedAt = terminated;
         if (ch.NetworkInfo is not null) row.NetworkInfo = Json.Write(ch.NetworkInfo);
         if (ch.SetBlockDevices is not null || ch.RemoveBlockDevices is not null)
-            row.BlockDeviceMapping = Json.Write(BlockDevices.Merge(Json.Read<List<BlockDeviceInfo>>(row.BlockDeviceMapping, []), ch.SetBlockDevices, ch.RemoveBlockDevices));
+            row.BlockDeviceMapping = Json.Write(BlockDeviceChanges.Merge(Json.Read<List<BlockDeviceInfo>>(row.BlockDeviceMapping, []), ch.SetBlockDevices, ch.RemoveBlockDevices));
         if (ch.ImageRef is not null) row.ImageRef = ch.ImageRef;
         if (ch.Progress is { } progress) row.Progress = progress;
         if (ch.Fault is { } fault) await Instances.AddFaultAsync(tx, row, fault, row.Host);

@@ -2,26 +2,9 @@ using Conductor.Contracts;
 
 namespace Conductor.Db;
 
-/// <summary>An instance's block devices: merging an agent's changes, and naming a new device.</summary>
+/// <summary>An instance's block devices: naming a new device (merging changes is <see cref="BlockDeviceChanges"/>).</summary>
 public static class BlockDevices
 {
-    /// <summary>
-    /// <paramref name="current"/> with <paramref name="set"/> put in place of the devices of the
-    /// same volume (or added after them) and <paramref name="remove"/> taken out; the boot volume stays first.
-    /// </summary>
-    public static List<BlockDeviceInfo> Merge(List<BlockDeviceInfo> current, IReadOnlyList<BlockDeviceInfo>? set, IReadOnlyList<string>? remove)
-    {
-        var result = new List<BlockDeviceInfo>(current);
-        foreach (var device in set ?? [])
-        {
-            var at = result.FindIndex(d => d.VolumeId == device.VolumeId);
-            if (at >= 0) result[at] = device;
-            else result.Add(device);
-        }
-        if (remove is { Count: > 0 }) result.RemoveAll(d => remove.Contains(d.VolumeId));
-        return [.. result.OrderBy(d => d.IsRoot ? 0 : 1)];
-    }
-
     /// <summary>
     /// The device a new volume gets, as nova's reserve_block_device_name: the one asked for when
     /// it is free, else the next free <c>/dev/vdX</c> after the root disk's <c>/dev/vda</c>.

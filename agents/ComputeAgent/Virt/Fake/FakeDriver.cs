@@ -96,18 +96,20 @@ public sealed class FakeDriver(string nodeName, FakeDriverOptions options, ILogg
     {
         if (volume.DriverVolumeType is "file" or "local")
         {
-            var path = volume.Data.GetValueOrDefault("device_path") ?? volume.Data.GetValueOrDefault("path")
-                ?? throw new InvalidOperationException($"volume {volume.VolumeId}: {volume.DriverVolumeType} connection info without a path");
+            var path = PathOf(volume) ?? throw new InvalidOperationException($"volume {volume.VolumeId}: {volume.DriverVolumeType} connection info without a path");
             if (!File.Exists(path)) throw new InvalidOperationException($"volume {volume.VolumeId}: {path} is not reachable from this host");
         }
         return volume;
     }
 
+    /// <summary>Where the volume is on this host: a <c>local</c> connection's device, a <c>file</c> connection's path.</summary>
+    private static string? PathOf(VolumeMount volume) => volume.Data.GetValueOrDefault("device_path") ?? volume.Data.GetValueOrDefault("path");
+
     private static string Short(string device) => device.StartsWith("/dev/", StringComparison.Ordinal) ? device[5..] : device;
 
     private static string DiskLine(VolumeMount disk)
     {
-        var path = disk.Data.GetValueOrDefault("device_path") ?? disk.Data.GetValueOrDefault("path");
+        var path = PathOf(disk);
         var bytes = path is not null && File.Exists(path) ? new FileInfo(path).Length : 0;
         return $"virtio_blk: [{Short(disk.DeviceName)}] {bytes / 512} 512-byte logical blocks ({bytes / 1e9:0.00} GB/{bytes / 1073741824.0:0.00} GiB) volume {disk.VolumeId}";
     }
