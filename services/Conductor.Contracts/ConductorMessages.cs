@@ -93,6 +93,9 @@ public sealed record RequestInstanceAction
 {
     public required string InstanceUuid { get; init; }
 
+    /// <summary>Names this request, so that a conductor given it again after a crash answers it as accepted (see <see cref="InstanceUpdate.ChangeId"/>).</summary>
+    public string ChangeId { get; init; } = Guid.NewGuid().ToString();
+
     /// <summary>One of <see cref="InstanceActions"/>.</summary>
     public required string Action { get; init; }
 
@@ -259,6 +262,13 @@ public sealed record InstanceUpdate
 
     /// <summary>An action event recorded with the change, in its transaction, when the change is made (saves the agent a call).</summary>
     public RecordActionEvent? ActionEvent { get; init; }
+
+    /// <summary>
+    /// Names this change. A conductor that dies after its commit and before its answer gets the
+    /// same message again; it finds this id on the instance (if nothing changed it since) and
+    /// answers "updated" rather than refusing its own change for an unexpected task state.
+    /// </summary>
+    public string ChangeId { get; init; } = Guid.NewGuid().ToString();
 }
 
 public sealed record InstanceUpdateReply

@@ -167,6 +167,50 @@ public sealed class BuildFlowTests(MySqlFixture mysql, RabbitMqFixture rabbit)
     }
 
     [Fact]
+    public async Task An_agents_change_delivered_again_after_a_crash_is_answered_as_made_and_made_once()
+    {
+        var uuid = NewUuid();
+        Act();
+        await Conductor.CastBuildInstancesAsync(Build(uuid));
+        await WaitForAsync(() => Peers.CastsTo<BuildAndRunInstance>().FirstOrDefault(b => b.Instance.Uuid == uuid), "the build cast");
+
+        // A conductor killed after its commit and before its answer gets the same message again.
+        var spawning = new InstanceUpdate
+        {
+            InstanceUuid = uuid,
+            ExpectedTaskStates = [TaskStates.Scheduling],
+            Changes = new InstanceChanges { SetTaskState = true, TaskState = TaskStates.Spawning, Host = "host-1" },
+        };
+        var first = await Conductor.CallInstanceUpdateAsync(spawning);
+        var again = await Conductor.CallInstanceUpdateAsync(spawning);
+        Assert.True(first.Updated);
+        Assert.True(again.Updated, "the repeat of a change already made is answered as made");
+        Assert.Equal(first.Instance!.Version, again.Instance!.Version);
+        Assert.Equal(TaskStates.Spawning, again.Instance.TaskState);
+
+        // Another change with the same expectation, or the repeat once something else moved the instance, is refused.
+        var other = await Conductor.CallInstanceUpdateAsync(spawning with { ChangeId = Guid.NewGuid().ToString() });
+        Assert.False(other.Updated);
+        var activate = new InstanceUpdate
+        {
+            InstanceUuid = uuid,
+            ExpectedTaskStates = [TaskStates.Spawning],
+            Changes = new InstanceChanges { VmState = VmStates.Active, SetTaskState = true, TaskState = null },
+        };
+        Assert.True((await Conductor.CallInstanceUpdateAsync(activate)).Updated);
+        var late = await Conductor.CallInstanceUpdateAsync(spawning);
+        Assert.False(late.Updated);
+        Assert.Equal(VmStates.Active, late.Instance!.VmState);
+        var stopping = await Conductor.CallInstanceActionAsync(new RequestInstanceAction { InstanceUuid = uuid, Action = InstanceActions.Stop });
+        Assert.True(stopping.Accepted, stopping.ConflictMessage);
+        Assert.False((await Conductor.CallInstanceUpdateAsync(activate)).Updated);
+
+        var last = await WaitForStateAsync(uuid, e => e.TaskState == TaskStates.PoweringOff, "powering-off");
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], Peers.EventsOf(uuid).Select(e => e.Version).Order().ToArray());
+        Assert.Equal(5, last.Version);
+    }
+
+    [Fact]
     public async Task Concurrent_builds_in_an_anti_affinity_group_land_on_different_hosts()
     {
         var group = new InstanceGroupSpec { Uuid = NewUuid(), Policy = "anti-affinity" };

@@ -60,6 +60,28 @@ public sealed class InstanceActionTests(MySqlFixture mysql, RabbitMqFixture rabb
     }
 
     [Fact]
+    public async Task An_action_delivered_again_after_a_crash_is_answered_as_accepted_and_cast_once()
+    {
+        var uuid = NewUuid();
+        var active = await BuildActiveAsync(uuid);
+        Act();
+        var stop = new RequestInstanceAction { InstanceUuid = uuid, Action = InstanceActions.Stop };
+        var first = await Conductor.CallInstanceActionAsync(stop);
+        var again = await Conductor.CallInstanceActionAsync(stop);
+        Assert.True(first.Accepted, first.ConflictMessage);
+        Assert.True(again.Accepted, again.ConflictMessage);
+        Assert.Equal(active.Version + 1, again.Instance!.Version);
+        // Another stop is refused by the state guard, as before.
+        Assert.Equal($"Cannot 'stop' instance {uuid} while it is in task_state powering-off",
+            (await Conductor.CallInstanceActionAsync(stop with { ChangeId = Guid.NewGuid().ToString() })).ConflictMessage);
+
+        await WaitForAsync(() => Peers.CastsTo<StopInstance>("host-1").FirstOrDefault(s => s.Instance.Uuid == uuid), "the stop cast");
+        await Task.Delay(500);
+        Assert.Single(Peers.CastsTo<StopInstance>("host-1"), s => s.Instance.Uuid == uuid);
+        Assert.Equal(["stop", "create"], (await Conductor.CallListInstanceActionsAsync(uuid)).Actions.Select(a => a.Action));
+    }
+
+    [Fact]
     public async Task A_locked_instance_refuses_its_owner_until_unlocked()
     {
         var uuid = NewUuid();

@@ -50,6 +50,8 @@ public sealed class InstanceActionConsumer(IDbConnectionFactory db, IOutbox outb
         }
         if (tombstoned)
             await c.ExecuteAsync("DELETE FROM instance_tombstones WHERE uuid = @InstanceUuid", r, tx);
+        // This request again (the conductor that accepted it died before it answered): accepted.
+        if (row.LastChangeId == r.ChangeId) return new InstanceActionReply { Accepted = true, Instance = row.ToInfo() };
         if (row.Deleted) return new InstanceActionReply { NotFound = true };
 
         var locked = row.Locked && !r.CallerIsAdmin && (LockChecked.Contains(r.Action) || (r.Action == InstanceActions.Update && r.Metadata is not null));
@@ -110,7 +112,7 @@ public sealed class InstanceActionConsumer(IDbConnectionFactory db, IOutbox outb
                 break;
         }
 
-        if (!await Instances.SaveAsync(tx, row, outbox, now))
+        if (!await Instances.SaveAsync(tx, row, outbox, now, r.ChangeId))
             return Conflict($"Instance {row.Uuid} changed meanwhile; try again");
         if (record)
             await ActionRecords.StartAsync(tx, row.Uuid, r.Action, Platform.Context.RequestContextAccessor.Current?.UserId ?? row.UserId,

@@ -26,6 +26,14 @@ public sealed class InstanceUpdateConsumer(IDbConnectionFactory db, IOutbox outb
             await context.RespondAsync(new InstanceUpdateReply { NotFound = true });
             return;
         }
+        if (row.LastChangeId == m.ChangeId)
+        {
+            // This change again: the conductor that made it died before it answered, and the
+            // message came back. It is made, and nothing changed the instance since.
+            await tx.CommitAsync(context.CancellationToken);
+            await context.RespondAsync(new InstanceUpdateReply { Updated = true, Instance = row.ToInfo() });
+            return;
+        }
         if (row.Deleted || (m.ExpectedTaskStates is { } expected && !expected.Contains(row.TaskState)))
         {
             await context.RespondAsync(new InstanceUpdateReply { Updated = false, Instance = row.ToInfo() });
@@ -53,7 +61,7 @@ public sealed class InstanceUpdateConsumer(IDbConnectionFactory db, IOutbox outb
             row.TaskState = null;
             row.TerminatedAt ??= now;
         }
-        if (!await Instances.SaveAsync(tx, row, outbox, now))
+        if (!await Instances.SaveAsync(tx, row, outbox, now, m.ChangeId))
             throw new InvalidOperationException($"instance {row.Uuid} changed while locked");
         if (m.ActionEvent is { } actionEvent) await ActionRecords.RecordEventAsync(tx, actionEvent with { InstanceUuid = row.Uuid }, now);
         await tx.CommitAsync(context.CancellationToken);

@@ -13,7 +13,7 @@ public sealed class InstanceRow
         uuid, version, project_id, user_id, display_name, display_description, hostname, vm_state, task_state, power_state,
         host, node, availability_zone, flavor, image_ref, key_name, key_data, user_data, metadata, network_info, security_groups,
         tags, locked, locked_by, locked_reason, launch_index, reservation_id, config_drive, access_ip_v4, access_ip_v6, progress,
-        fault, created_at, updated_at, launched_at, terminated_at, deleted, deleted_at, block_device_mapping
+        fault, created_at, updated_at, launched_at, terminated_at, deleted, deleted_at, block_device_mapping, last_change_id
         """;
 
     public string Uuid { get; set; } = "";
@@ -55,6 +55,9 @@ public sealed class InstanceRow
     public DateTime? TerminatedAt { get; set; }
     public bool Deleted { get; set; }
     public DateTime? DeletedAt { get; set; }
+
+    /// <summary>The request (<see cref="InstanceUpdate.ChangeId"/>, <see cref="RequestInstanceAction.ChangeId"/>) that made this version, if one did.</summary>
+    public string? LastChangeId { get; set; }
 
     public InstanceInfo ToInfo() => new()
     {

@@ -24,7 +24,7 @@ public static class Instances
               @Uuid, @Version, @ProjectId, @UserId, @DisplayName, @DisplayDescription, @Hostname, @VmState, @TaskState, @PowerState,
               @Host, @Node, @AvailabilityZone, @Flavor, @ImageRef, @KeyName, @KeyData, @UserData, @Metadata, @NetworkInfo, @SecurityGroups,
               @Tags, @Locked, @LockedBy, @LockedReason, @LaunchIndex, @ReservationId, @ConfigDrive, @AccessIpV4, @AccessIpV6, @Progress,
-              @Fault, @CreatedAt, @UpdatedAt, @LaunchedAt, @TerminatedAt, @Deleted, @DeletedAt, @BlockDeviceMapping)
+              @Fault, @CreatedAt, @UpdatedAt, @LaunchedAt, @TerminatedAt, @Deleted, @DeletedAt, @BlockDeviceMapping, @LastChangeId)
             """, row, transaction);
     }
 
@@ -34,24 +34,29 @@ public static class Instances
     /// <summary>
     /// Writes <paramref name="row"/> as one new version (compare-and-set on the version it was
     /// read at) and publishes it in the same transaction. False when someone else changed it first.
+    /// <paramref name="changeId"/> names the request that makes this version; every other write
+    /// clears it, so only a repeat of the newest change is known as one.
     /// </summary>
-    public static async Task<bool> SaveAsync(DbTransaction transaction, InstanceRow row, IOutbox outbox, DateTime now)
+    public static async Task<bool> SaveAsync(DbTransaction transaction, InstanceRow row, IOutbox outbox, DateTime now, string? changeId = null)
     {
         var previous = row.Version;
+        var previousChangeId = row.LastChangeId;
         row.Version = previous + 1;
         row.UpdatedAt = now;
+        row.LastChangeId = changeId;
         var changed = await transaction.Connection!.ExecuteAsync("""
             UPDATE instances SET version = @Version, display_name = @DisplayName, display_description = @DisplayDescription,
               hostname = @Hostname, vm_state = @VmState, task_state = @TaskState, power_state = @PowerState, host = @Host, node = @Node,
               availability_zone = @AvailabilityZone, flavor = @Flavor, image_ref = @ImageRef, metadata = @Metadata,
               network_info = @NetworkInfo, block_device_mapping = @BlockDeviceMapping, security_groups = @SecurityGroups, tags = @Tags, locked = @Locked, locked_by = @LockedBy,
               locked_reason = @LockedReason, progress = @Progress, fault = @Fault, updated_at = @UpdatedAt, launched_at = @LaunchedAt,
-              terminated_at = @TerminatedAt, deleted = @Deleted, deleted_at = @DeletedAt
+              terminated_at = @TerminatedAt, deleted = @Deleted, deleted_at = @DeletedAt, last_change_id = @LastChangeId
             WHERE uuid = @Uuid AND version = @previous
             """, new DynamicParameters(row).With("previous", previous), transaction);
         if (changed != 1)
         {
             row.Version = previous;
+            row.LastChangeId = previousChangeId;
             return false;
         }
         await outbox.FanoutAsync(transaction, new InstanceUpdated(row.ToInfo()));
