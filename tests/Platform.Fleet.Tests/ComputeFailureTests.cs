@@ -87,6 +87,23 @@ public sealed class ComputeFailureTests(FleetFixture fleet)
         return shown;
     }
 
+    /// <summary>What the conductor and the agent logged of each server not settled, for a failure's message.</summary>
+    private async Task<string> TraceStuckAsync(JsonElement servers)
+    {
+        if (servers.ValueKind != JsonValueKind.Array) return "";
+        var stuck = servers.EnumerateArray().Where(s => s.GetProperty("Status").GetString() is not ("ACTIVE" or "ERROR"))
+            .Select(s => s.GetProperty("ID").GetString()!).ToList();
+        var logs = new List<string>();
+        foreach (var name in new[] { "conductor", "compute-agent" })
+        {
+            var file = fleet.Get(name).LogFile;
+            var lines = File.Exists(file) ? await File.ReadAllLinesAsync(file) : [];
+            foreach (var id in stuck)
+                logs.AddRange(lines.Where(l => l.Contains(id, StringComparison.Ordinal)).TakeLast(15).Select(l => $"{name}: {l}"));
+        }
+        return string.Join('\n', logs);
+    }
+
     [Fact]
     public async Task A_failing_hypervisor_gives_the_server_to_another_and_a_zone_of_only_failing_ones_ends_in_error()
     {
@@ -166,7 +183,7 @@ public sealed class ComputeFailureTests(FleetFixture fleet)
             servers = await JsonAsync(Admin, "server", "list", "--name", prefix);
             return servers.GetArrayLength() == count
                 && servers.EnumerateArray().All(s => s.GetProperty("Status").GetString() is "ACTIVE" or "ERROR");
-        }, TimeSpan.FromSeconds(180), TimeSpan.FromSeconds(2)), $"servers still building: {servers}");
+        }, TimeSpan.FromSeconds(180), TimeSpan.FromSeconds(2)), $"servers still building: {servers}\n{await TraceStuckAsync(servers)}");
         Assert.All(servers.EnumerateArray(), s => Assert.Equal("ACTIVE", s.GetProperty("Status").GetString()));
 
         (await RunAsync(Admin, ["server", "delete", "--wait", .. servers.EnumerateArray().Select(s => s.GetProperty("ID").GetString()!)])).Ok();
