@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Platform.TestSupport;
 using Scheduler.Contracts;
 using Scheduler.Contracts.Placement;
@@ -8,6 +9,46 @@ namespace Scheduler.Tests;
 public sealed class SelectDestinationsTests(MySqlFixture mysql, RabbitMqFixture rabbit)
     : SchedulerTestBase(mysql, rabbit, "select"), IClassFixture<MySqlFixture>, IClassFixture<RabbitMqFixture>
 {
+    [Fact]
+    public async Task The_schedulers_claim_holds_only_at_the_generation_it_checked_and_moves_a_consumer_whole()
+    {
+        var a = Node("gen-a");
+        var b = Node("gen-b");
+        var generationA = (await Admin.ReportComputeNodeAsync(a)).Generation;
+        var generationB = (await Admin.ReportComputeNodeAsync(b)).Generation;
+        var store = Factory.Services.GetRequiredService<Scheduler.Placement.PlacementStore>();
+        var ids = (await Generations()).ToDictionary(g => g.Uuid, g => g.Id);
+        long IdOf(ReportComputeNodeRequest n) => ids[n.ProviderUuid];
+        var one = new Dictionary<string, long> { ["VCPU"] = 1, ["MEMORY_MB"] = 64 };
+
+        var first = await store.ClaimAtGenerationAsync("c1", "p1", "u1", new(IdOf(a), a.ProviderUuid, generationA, one));
+        Assert.True(first.Claimed, first.Reason);
+        Assert.Equal(generationA + 1, first.Generations[a.ProviderUuid]);
+
+        // Checked against a view of a that is one change behind: refused, and nothing of c2 written.
+        var stale = await store.ClaimAtGenerationAsync("c2", "p1", "u1", new(IdOf(a), a.ProviderUuid, generationA, one));
+        Assert.False(stale.Claimed);
+        Assert.True(stale.Conflict);
+        Assert.Equal(1, await CountAsync("consumers"));
+        Assert.Equal(2, (await UsageAsync()).Count);
+
+        // c1 claimed again on b: its allocation moves, and a's generation moves with its usage.
+        var moved = await store.ClaimAtGenerationAsync("c1", "p1", "u1", new(IdOf(b), b.ProviderUuid, generationB, one));
+        Assert.True(moved.Claimed, moved.Reason);
+        var usage = await UsageAsync();
+        Assert.Equal(1, usage[(b.ProviderUuid, "VCPU")]);
+        Assert.DoesNotContain((a.ProviderUuid, "VCPU"), usage.Keys);
+        var generations = await Generations();
+        Assert.Equal(generationA + 2, generations.Single(g => g.Uuid == a.ProviderUuid).Generation);
+        Assert.Equal(generationB + 1, generations.Single(g => g.Uuid == b.ProviderUuid).Generation);
+    }
+
+    private async Task<List<(long Id, string Uuid, long Generation)>> Generations()
+    {
+        await using var c = new MySqlConnector.MySqlConnection(Database);
+        return [.. await Dapper.SqlMapper.QueryAsync<(long, string, long)>(c, "SELECT id, uuid, generation FROM resource_providers")];
+    }
+
     [Fact]
     public async Task A_fitting_request_gets_a_claimed_primary_and_alternates()
     {

@@ -46,6 +46,9 @@ public sealed record ProviderSnapshot(
     IReadOnlyDictionary<string, string> AggregateMetadata);
 
 /// <summary>What a claim did: claimed or why not; on success the providers' new generations.</summary>
+/// <summary>What the scheduler claims on one provider, checked against its view of it at <see cref="Generation"/>.</summary>
+public sealed record HostClaim(long ProviderId, string ProviderUuid, long Generation, IReadOnlyDictionary<string, long> Resources);
+
 public sealed record ClaimOutcome(bool Claimed, string Reason, IReadOnlyDictionary<string, long> Generations, bool Conflict = false)
 {
     /// <summary>The updated_at the claim gave the providers it touched.</summary>

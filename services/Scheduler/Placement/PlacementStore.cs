@@ -220,6 +220,62 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
         return outcome;
     }
 
+    /// <summary>
+    /// The scheduler's claim: <paramref name="resources"/> on one provider for
+    /// <paramref name="consumer"/> (replacing whatever it held), made only if the provider is
+    /// still at <paramref name="generation"/>. The scheduler checked the room against its view of
+    /// the provider at that generation, and every change of a provider's inventories or
+    /// allocations moves its generation: an unmoved generation means the check still holds, so
+    /// nothing is read again and the claim is one round trip of writes. A moved one is a conflict
+    /// (the caller reloads the provider and moves on), and nothing is written.
+    /// </summary>
+    public async Task<ClaimOutcome> ClaimAtGenerationAsync(string consumer, string projectId, string userId, HostClaim claim,
+        CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        var args = new DynamicParameters(new { consumer, projectId, userId, now, id = claim.ProviderId, seen = claim.Generation });
+        var values = new System.Text.StringBuilder();
+        var n = 0;
+        foreach (var (rc, used) in claim.Resources)
+        {
+            values.Append(n > 0 ? ", " : "").Append($"(@id, @consumer, @rc{n}, @used{n}, @now)");
+            args.Add($"rc{n}", rc);
+            args.Add($"used{n}", used);
+            n++;
+        }
+        // The provider's compare-and-set first (answering how many rows it changed), then the
+        // providers the consumer held before, whose usage this changes too.
+        var sql = $"""
+            UPDATE resource_providers SET generation = generation + 1, updated_at = @now WHERE id = @id AND generation = @seen; SELECT ROW_COUNT();
+            UPDATE allocations a JOIN resource_providers rp ON rp.id = a.resource_provider_id
+              SET rp.generation = rp.generation + 1, rp.updated_at = @now WHERE a.consumer_id = @consumer AND rp.id <> @id;
+            DELETE FROM allocations WHERE consumer_id = @consumer;
+            {(n > 0 ? $"INSERT INTO allocations (resource_provider_id, consumer_id, resource_class, used, created_at) VALUES {values};" : "")}
+            INSERT INTO consumers (uuid, project_id, user_id, generation, created_at, updated_at) VALUES (@consumer, @projectId, @userId, 1, @now, @now)
+            ON DUPLICATE KEY UPDATE project_id = @projectId, user_id = @userId, generation = generation + 1, updated_at = @now;
+            """;
+        try
+        {
+            await using var c = await db.OpenAsync(cancellationToken);
+            await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            long changed;
+            await using (var writes = await c.QueryMultipleAsync(new CommandDefinition(sql, args, tx, cancellationToken: cancellationToken)))
+                changed = await writes.ReadSingleAsync<long>();
+            if (changed != 1)
+            {
+                await tx.RollbackAsync(cancellationToken);
+                return ClaimOutcome.Refused("resource provider generation conflict", conflict: true);
+            }
+            await tx.CommitAsync(cancellationToken);
+            return new ClaimOutcome(true, "", new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase) { [claim.ProviderUuid] = claim.Generation + 1 })
+            { UpdatedAt = now };
+        }
+        catch (MySqlException e) when (IsRetryable(e))
+        {
+            return ClaimOutcome.Refused("concurrent update", conflict: true);
+        }
+    }
+
     private sealed record UsageRow(long ResourceProviderId, string ResourceClass, long Used);
 
     private sealed class ConsumerRow

@@ -91,7 +91,8 @@ public sealed class FilterScheduler : IDisposable
                 foreach (var i in PickOrder(ranked.Count))
                 {
                     var host = ranked[i];
-                    var outcome = await store.ClaimAsync(uuid, spec.ProjectId, spec.UserId ?? "", [new AllocationRequest(host.Uuid, resources)], cancellationToken);
+                    var outcome = await store.ClaimAtGenerationAsync(uuid, spec.ProjectId, spec.UserId ?? "",
+                        new HostClaim(host.Id, host.Uuid, host.Generation, resources), cancellationToken);
                     if (outcome.Claimed)
                     {
                         HostStateView.Claimed(host, resources, outcome.Generations.GetValueOrDefault(host.Uuid, host.Generation + 1), outcome.UpdatedAt);
@@ -99,7 +100,7 @@ public sealed class FilterScheduler : IDisposable
                         primaryIndex = i;
                         break;
                     }
-                    // Our view was stale (another scheduler took the room): reload it and move on.
+                    // Our view was stale (another scheduler, or anyone, changed the provider): reload it and move on.
                     logger.LogDebug("claim for {Consumer} on {Host} failed: {Reason}", uuid, host.Host, outcome.Reason);
                     await view.ReloadAsync([host.Id], cancellationToken);
                 }
