@@ -14,7 +14,7 @@ namespace Platform.Messaging.Tests;
 
 public sealed class OutboxTests(RabbitMqFixture rabbit, MySqlFixture mysql) : IClassFixture<RabbitMqFixture>, IClassFixture<MySqlFixture>
 {
-    private static Task<IHost> StartSenderAsync(string url, string db, bool dispatch) =>
+    private static Task<IHost> StartSenderAsync(string url, string db, bool dispatch, int pollMs = 100) =>
         TestBus.StartAsync(url, "sender", more: b =>
         {
             b.Services.AddSingleton(new ServiceDescription("sender", 0, ApiFlavor.None));
@@ -24,7 +24,7 @@ public sealed class OutboxTests(RabbitMqFixture rabbit, MySqlFixture mysql) : IC
         {
             [DatabaseOptions.ConnectionKey] = db,
             ["messaging:outbox_dispatch"] = dispatch ? "true" : "false",
-            ["messaging:outbox_poll_interval_ms"] = "100",
+            ["messaging:outbox_poll_interval_ms"] = pollMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 
     private static async Task ChangeAsync(IHost sender, string name, bool commit, Func<IOutbox, MySqlTransaction, Task> send)
@@ -90,6 +90,46 @@ public sealed class OutboxTests(RabbitMqFixture rabbit, MySqlFixture mysql) : IC
         finally
         {
             await second.StopQuietlyAsync();
+            await receiver.StopQuietlyAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_transaction_committed_through_the_outbox_sends_its_messages_at_once_and_its_rows_go()
+    {
+        var url = await rabbit.NewVirtualHostAsync("outbox-now");
+        var db = mysql.NewDatabase("outboxnow");
+        var receiver = await TestBus.StartAsync(url, "receiver", b => b.Queue("conductor", e => e.Consumer<RecordingConsumer>()));
+        // The dispatcher looks once at start and then not for a minute: whatever arrives sooner was sent at commit.
+        var sender = await StartSenderAsync(url, db, dispatch: true, pollMs: 60_000);
+        try
+        {
+            await sender.Services.GetRequiredService<MigrationRunner>().SyncAsync();
+            await using (var c = new MySqlConnection(db))
+                await c.ExecuteAsync("CREATE TABLE changes (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(32) NOT NULL)");
+            var outbox = sender.Services.GetRequiredService<IOutbox>();
+            await using (var connection = await sender.Services.GetRequiredService<IDbConnectionFactory>().OpenAsync())
+            {
+                await using var tx = await connection.BeginTransactionAsync();
+                await connection.ExecuteAsync("INSERT INTO changes (name) VALUES ('now')", transaction: tx);
+                foreach (var n in new[] { 1, 2, 3 }) await outbox.CastAsync(tx, "conductor", new WorkItem(n));
+                await outbox.CommitAsync(tx);
+
+                // Written and rolled back: never sent, and its row never kept.
+                await using var undone = await connection.BeginTransactionAsync();
+                await outbox.CastAsync(undone, "conductor", new WorkItem(-1));
+                await undone.RollbackAsync();
+            }
+
+            Assert.True(await Eventually.TrueAsync(() => receiver.Received().Messages.Count >= 3, TimeSpan.FromSeconds(20)));
+            Assert.Equal([1, 2, 3], receiver.Received().Messages.Cast<WorkItem>().Select(w => w.Number).Order());
+            Assert.True(await Eventually.TrueAsync(async () => await CountAsync(db, "SELECT COUNT(*) FROM outbox_messages") == 0, TimeSpan.FromSeconds(20)));
+            await Task.Delay(500);
+            Assert.Equal(3, receiver.Received().Messages.Count);
+        }
+        finally
+        {
+            await sender.StopQuietlyAsync();
             await receiver.StopQuietlyAsync();
         }
     }

@@ -171,76 +171,71 @@ public static partial class ServerCreate
                 instances = provided;
                 build = build with { Instances = instances };
             }
-            await AcceptAsync();
+            // Accepted in one transaction: the quota, the build request, the read model's row and the cast.
+            await using (var tx = await c.BeginTransactionAsync())
+            {
+                // As nova: as many as fit between min_count and max_count, else refused for min_count.
+                var count = maxCount > minCount ? Math.Max(minCount, await deps.Quotas.InstancesThatFitAsync(tx, projectId, flavor.Vcpus, flavor.MemoryMb, maxCount)) : maxCount;
+                await deps.Quotas.CheckAsync(tx, projectId, new Dictionary<string, int>
+                {
+                    ["instances"] = count, ["cores"] = flavor.Vcpus * count, ["ram"] = flavor.MemoryMb * count,
+                });
+                if (count < instances.Count)
+                {
+                    instances = instances.Take(count).ToList();
+                    build = build with { Instances = instances };
+                }
+                if (hints.TryGetValue("group", out var groupHint) && groupHint.Count > 0)
+                {
+                    var groupUuid = groupHint[0];
+                    var group = await deps.Groups.GetForBuildAsync(tx, groupUuid, authz.IsAdmin ? null : projectId)
+                        ?? throw NovaErrors.BadRequest($"Instance group {groupUuid} could not be found.");
+                    await deps.Quotas.CheckGroupMembersAsync(tx, projectId, groupUuid, instances.Count);
+                    foreach (var one in instances) await deps.Groups.AddMemberAsync(tx, groupUuid, one.Uuid);
+                    build = build with { InstanceGroup = group.Spec, InstanceGroupMembers = group.Members };
+                }
+                var spec = JsonSerializer.Serialize(build);
+                foreach (var one in instances)
+                {
+                    await c.ExecuteAsync("INSERT INTO build_requests (instance_uuid, project_id, request_spec, created_at) VALUES (@Uuid, @projectId, @spec, @now)",
+                        new { one.Uuid, projectId, spec, now }, tx);
+                    await InstanceStore.WriteAsync(c, new InstanceInfo
+                    {
+                        Uuid = one.Uuid,
+                        Version = 0,
+                        ProjectId = projectId,
+                        UserId = caller.UserId,
+                        DisplayName = one.DisplayName,
+                        DisplayDescription = description,
+                        Hostname = one.Hostname,
+                        VmState = VmStates.Building,
+                        TaskState = TaskStates.Scheduling,
+                        PowerState = PowerStates.NoState,
+                        AvailabilityZone = zone,
+                        Flavor = flavorSpec,
+                        ImageRef = bootsFromVolume ? "" : image.Id,
+                        BlockDevices = one.BlockDevices,
+                        KeyName = keyName,
+                        Metadata = metadata,
+                        SecurityGroups = securityGroups,
+                        Tags = tags,
+                        LaunchIndex = one.LaunchIndex,
+                        ReservationId = reservationId,
+                        ConfigDrive = configDrive,
+                        AccessIpV4 = accessIpV4,
+                        AccessIpV6 = accessIpV6,
+                        CreatedAt = now,
+                        UpdatedAt = now,
+                    }, tx);
+                }
+                await deps.Outbox.CastAsync(tx, Conductor.Contracts.Topics.Conductor, build);
+                await deps.Outbox.CommitAsync(tx);
+            }
         }
         catch
         {
             await ServerBlockDevices.UndoAsync(deps.Volumes, volumesMade, deps.Logger);
             throw;
-        }
-
-        async Task AcceptAsync()
-        {
-        await using (var tx = await c.BeginTransactionAsync())
-        {
-            // As nova: as many as fit between min_count and max_count, else refused for min_count.
-            var count = maxCount > minCount ? Math.Max(minCount, await deps.Quotas.InstancesThatFitAsync(tx, projectId, flavor.Vcpus, flavor.MemoryMb, maxCount)) : maxCount;
-            await deps.Quotas.CheckAsync(tx, projectId, new Dictionary<string, int>
-            {
-                ["instances"] = count, ["cores"] = flavor.Vcpus * count, ["ram"] = flavor.MemoryMb * count,
-            });
-            if (count < instances.Count)
-            {
-                instances = instances.Take(count).ToList();
-                build = build with { Instances = instances };
-            }
-            if (hints.TryGetValue("group", out var groupHint) && groupHint.Count > 0)
-            {
-                var groupUuid = groupHint[0];
-                var group = await deps.Groups.GetForBuildAsync(tx, groupUuid, authz.IsAdmin ? null : projectId)
-                    ?? throw NovaErrors.BadRequest($"Instance group {groupUuid} could not be found.");
-                await deps.Quotas.CheckGroupMembersAsync(tx, projectId, groupUuid, instances.Count);
-                foreach (var one in instances) await deps.Groups.AddMemberAsync(tx, groupUuid, one.Uuid);
-                build = build with { InstanceGroup = group.Spec, InstanceGroupMembers = group.Members };
-            }
-            var spec = JsonSerializer.Serialize(build);
-            foreach (var one in instances)
-            {
-                await c.ExecuteAsync("INSERT INTO build_requests (instance_uuid, project_id, request_spec, created_at) VALUES (@Uuid, @projectId, @spec, @now)",
-                    new { one.Uuid, projectId, spec, now }, tx);
-                await InstanceStore.WriteAsync(c, new InstanceInfo
-                {
-                    Uuid = one.Uuid,
-                    Version = 0,
-                    ProjectId = projectId,
-                    UserId = caller.UserId,
-                    DisplayName = one.DisplayName,
-                    DisplayDescription = description,
-                    Hostname = one.Hostname,
-                    VmState = VmStates.Building,
-                    TaskState = TaskStates.Scheduling,
-                    PowerState = PowerStates.NoState,
-                    AvailabilityZone = zone,
-                    Flavor = flavorSpec,
-                    ImageRef = bootsFromVolume ? "" : image.Id,
-                    BlockDevices = one.BlockDevices,
-                    KeyName = keyName,
-                    Metadata = metadata,
-                    SecurityGroups = securityGroups,
-                    Tags = tags,
-                    LaunchIndex = one.LaunchIndex,
-                    ReservationId = reservationId,
-                    ConfigDrive = configDrive,
-                    AccessIpV4 = accessIpV4,
-                    AccessIpV6 = accessIpV6,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                }, tx);
-            }
-            await deps.Outbox.CastAsync(tx, Conductor.Contracts.Topics.Conductor, build);
-            await tx.CommitAsync();
-        }
-        deps.Outbox.Notify();
         }
 
         // Fewer instances than asked fitted the quota: the volumes made for the others go.

@@ -118,8 +118,7 @@ public sealed class InstanceActionConsumer(IDbConnectionFactory db, IOutbox outb
             await ActionRecords.StartAsync(tx, row.Uuid, r.Action, Platform.Context.RequestContextAccessor.Current?.UserId ?? row.UserId,
                 Platform.Context.RequestContextAccessor.Current?.ProjectId ?? row.ProjectId, now);
         if (cast is not null) await cast();
-        await tx.CommitAsync(cancellationToken);
-        outbox.Notify();
+        await outbox.CommitAsync(tx, cancellationToken);
 
         if (released)
         {

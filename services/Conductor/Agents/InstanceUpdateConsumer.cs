@@ -64,8 +64,7 @@ public sealed class InstanceUpdateConsumer(IDbConnectionFactory db, IOutbox outb
         if (!await Instances.SaveAsync(tx, row, outbox, now, m.ChangeId))
             throw new InvalidOperationException($"instance {row.Uuid} changed while locked");
         if (m.ActionEvent is { } actionEvent) await ActionRecords.RecordEventAsync(tx, actionEvent with { InstanceUuid = row.Uuid }, now);
-        await tx.CommitAsync(context.CancellationToken);
-        outbox.Notify();
+        await outbox.CommitAsync(tx, context.CancellationToken);
         await context.RespondAsync(new InstanceUpdateReply { Updated = true, Instance = row.ToInfo() });
     }
 }

@@ -26,26 +26,24 @@ public sealed class BuildInstancesConsumer(IDbConnectionFactory db, IOutbox outb
         var uuids = m.Instances.Select(i => i.Uuid).ToList();
         if (uuids.Count == 0) return;
         var now = time.GetUtcNow().UtcDateTime;
-        var created = false;
         try
         {
-            created = await CreateAsync(m, uuids, now, context.CancellationToken);
+            await CreateAsync(m, uuids, now, context.CancellationToken);
         }
         catch (DbException e) when (e.IsDuplicateKey())
         {
             // A repeat of this message, handled at the same moment, created them first.
         }
-        if (created) outbox.Notify();
         await builds.ScheduleAsync(m, uuids, context.GetRetryAttempt() >= LastRetry, context.CancellationToken);
     }
 
-    private async Task<bool> CreateAsync(BuildInstances m, List<string> uuids, DateTime now, CancellationToken cancellationToken)
+    private async Task CreateAsync(BuildInstances m, List<string> uuids, DateTime now, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken);
         await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         var existing = (await c.QueryAsync<string>("SELECT uuid FROM instances WHERE uuid IN @uuids", new { uuids }, tx)).ToHashSet();
         var rows = m.Instances.Where(i => !existing.Contains(i.Uuid)).Select(i => NewRow(m, i, now)).ToList();
-        if (rows.Count == 0) return false;
+        if (rows.Count == 0) return;
         foreach (var row in rows)
             await Instances.InsertAsync(tx, row);
         // Read after the insert, and locking: a delete that came first has its tombstone seen here,
@@ -71,8 +69,7 @@ public sealed class BuildInstancesConsumer(IDbConnectionFactory db, IOutbox outb
             await RequestSpecs.InsertAsync(tx, row.Uuid, m with { Instances = [wanted] }, now);
             await ActionRecords.StartAsync(tx, row.Uuid, InstanceActions.Create, m.UserId, m.ProjectId, now);
         }
-        await tx.CommitAsync(cancellationToken);
-        return true;
+        await outbox.CommitAsync(tx, cancellationToken);
     }
 
     private static InstanceRow NewRow(BuildInstances m, InstanceToBuild wanted, DateTime now) => new()

@@ -81,8 +81,7 @@ public sealed class BuildScheduler(IDbConnectionFactory db, IOutbox outbox, Sche
             logger.LogInformation("no valid host for {Instances}: {Reason}", string.Join(',', pending.Select(r => r.Uuid)), e.Reason);
             foreach (var row in pending)
                 await BuildFaults.SetErrorAsync(tx, row, e.Message, null, outbox, now);
-            await tx.CommitAsync(cancellationToken);
-            outbox.Notify();
+            await outbox.CommitAsync(tx, cancellationToken);
             return;
         }
         catch (RpcException e) when (giveUp)
@@ -90,8 +89,7 @@ public sealed class BuildScheduler(IDbConnectionFactory db, IOutbox outbox, Sche
             logger.LogWarning(e, "scheduling {Instances} failed for good", string.Join(',', pending.Select(r => r.Uuid)));
             foreach (var row in pending)
                 await BuildFaults.SetErrorAsync(tx, row, "No valid host was found. The scheduler could not be reached.", e.Message, outbox, now);
-            await tx.CommitAsync(cancellationToken);
-            outbox.Notify();
+            await outbox.CommitAsync(tx, cancellationToken);
             return;
         }
 
@@ -107,8 +105,7 @@ public sealed class BuildScheduler(IDbConnectionFactory db, IOutbox outbox, Sche
             await RequestSpecs.RecordAttemptAsync(tx, row.Uuid, selections[i], [primary.ServiceHost], 1, now);
             await compute.CastBuildAndRunInstanceAsync(tx, primary.ServiceHost, BuildMessage(row, build, primary.Nodename, 1), cancellationToken);
         }
-        await tx.CommitAsync(cancellationToken);
-        outbox.Notify();
+        await outbox.CommitAsync(tx, cancellationToken);
     }
 
     public static BuildAndRunInstance BuildMessage(InstanceRow row, BuildInstances build, string node, int attempt) => new()

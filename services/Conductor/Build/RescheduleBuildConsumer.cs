@@ -78,8 +78,7 @@ public sealed class RescheduleBuildConsumer(IDbConnectionFactory db, IOutbox out
             {
                 logger.LogWarning(e, "could not release the allocation of {Instance}", row.Uuid);
             }
-            await tx.CommitAsync(context.CancellationToken);
-            outbox.Notify();
+            await outbox.CommitAsync(tx, context.CancellationToken);
             return;
         }
 
@@ -92,7 +91,6 @@ public sealed class RescheduleBuildConsumer(IDbConnectionFactory db, IOutbox out
             throw new InvalidOperationException($"instance {row.Uuid} changed while locked");
         await RequestSpecs.RecordAttemptAsync(tx, row.Uuid, null, tried, attempts + 1, now);
         await compute.CastBuildAndRunInstanceAsync(tx, next.ServiceHost, BuildScheduler.BuildMessage(row, build, next.Nodename, attempts + 1), context.CancellationToken);
-        await tx.CommitAsync(context.CancellationToken);
-        outbox.Notify();
+        await outbox.CommitAsync(tx, context.CancellationToken);
     }
 }
