@@ -167,6 +167,36 @@ public sealed class BuildFlowTests(MySqlFixture mysql, RabbitMqFixture rabbit)
     }
 
     [Fact]
+    public async Task A_hosts_events_start_once_finish_what_they_started_and_an_error_marks_the_action()
+    {
+        var uuid = NewUuid();
+        var requestId = Act();
+        await Conductor.CastBuildInstancesAsync(Build(uuid));
+        await WaitForAsync(() => Peers.CastsTo<BuildAndRunInstance>().FirstOrDefault(b => b.Instance.Uuid == uuid), "the build cast");
+        RecordActionEvent Event(string name, string host, bool finished = false, string? result = null) =>
+            new() { InstanceUuid = uuid, RequestId = requestId, Event = name, Host = host, Finished = finished, Result = result, Traceback = result == "Error" ? "boom" : null };
+
+        // Started twice (a repeat), finished once: one event, closed.
+        Assert.True((await Conductor.CallRecordActionEventAsync(Event("compute_build_and_run_instance", "host-1"))).Recorded);
+        Assert.True((await Conductor.CallRecordActionEventAsync(Event("compute_build_and_run_instance", "host-1"))).Recorded);
+        Assert.True((await Conductor.CallRecordActionEventAsync(Event("compute_build_and_run_instance", "host-1", true, "Error"))).Recorded);
+        // Finished with no start heard of: recorded whole.
+        Assert.True((await Conductor.CallRecordActionEventAsync(Event("compute_build_and_run_instance", "host-2", true, "Success"))).Recorded);
+        // An event of a request the instance has no action for is not recorded.
+        Assert.False((await Conductor.CallRecordActionEventAsync(Event("compute_build_and_run_instance", "host-1") with { RequestId = "req-none" })).Recorded);
+
+        var create = Assert.Single((await Conductor.CallListInstanceActionsAsync(uuid)).Actions);
+        Assert.Equal("Error", create.Message);
+        Assert.Equal(2, create.Events.Count);
+        var failed = Assert.Single(create.Events, e => e.Host == "host-1");
+        Assert.Equal(("Error", "boom"), (failed.Result, failed.Traceback));
+        Assert.NotNull(failed.FinishTime);
+        var whole = Assert.Single(create.Events, e => e.Host == "host-2");
+        Assert.Equal("Success", whole.Result);
+        Assert.Equal(whole.StartTime, whole.FinishTime);
+    }
+
+    [Fact]
     public async Task An_agents_change_delivered_again_after_a_crash_is_answered_as_made_and_made_once()
     {
         var uuid = NewUuid();

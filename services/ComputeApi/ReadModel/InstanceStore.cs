@@ -42,8 +42,13 @@ public static class InstanceStore
         version = IF(@Version > version, VALUES(version), version)
         """;
 
-    /// <summary>Writes <paramref name="instance"/> unless a version at least as new is already there.</summary>
-    public static async Task WriteAsync(DbConnection c, InstanceInfo instance, DbTransaction? tx = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes <paramref name="instance"/> unless a version at least as new is already there.
+    /// <paramref name="andThen"/> is more SQL sent with the write in the same round trip (its
+    /// parameters are the instance's, e.g. <c>@Uuid</c>).
+    /// </summary>
+    public static async Task WriteAsync(DbConnection c, InstanceInfo instance, DbTransaction? tx = null, string andThen = "",
+        CancellationToken cancellationToken = default)
     {
         var row = new
         {
@@ -62,7 +67,8 @@ public static class InstanceStore
             VALUES (@Uuid, @Version, @ProjectId, @UserId, @DisplayName, @VmState, @TaskState, @PowerState, @Host, @Node, @AvailabilityZone,
               @FlavorId, @Vcpus, @MemoryMb, @ImageRef, @KeyName, @ReservationId, @Locked, @Ips, @Tags, @Data, @CreatedAt, @UpdatedAt, @LaunchedAt, @TerminatedAt, @Deleted, @DeletedAt)
             ON DUPLICATE KEY UPDATE
-            {Assignments}
+            {Assignments};
+            {andThen}
             """, row, tx, cancellationToken: cancellationToken));
     }
 

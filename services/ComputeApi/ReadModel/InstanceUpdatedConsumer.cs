@@ -20,13 +20,13 @@ public sealed class InstanceUpdatedConsumer(IDbConnectionFactory db) : IConsumer
         await using var c = await db.OpenAsync(ct);
         if (!instance.Deleted)
         {
-            await InstanceStore.WriteAsync(c, instance, cancellationToken: ct);
-            if (instance.Version >= 1)
-                await c.ExecuteAsync(new CommandDefinition("DELETE FROM build_requests WHERE instance_uuid = @Uuid", instance, cancellationToken: ct));
+            // One round trip: the snapshot, and the build request's end once the conductor has the instance.
+            await InstanceStore.WriteAsync(c, instance,
+                andThen: instance.Version >= 1 ? "DELETE FROM build_requests WHERE instance_uuid = @Uuid;" : "", cancellationToken: ct);
             return;
         }
         await using var tx = await c.BeginTransactionAsync(ct);
-        await InstanceStore.WriteAsync(c, instance, tx, ct);
+        await InstanceStore.WriteAsync(c, instance, tx, cancellationToken: ct);
         await c.ExecuteAsync(new CommandDefinition("DELETE FROM build_requests WHERE instance_uuid = @Uuid", instance, tx, cancellationToken: ct));
         await ServerGroupLookup.RemoveMemberAsync(tx, instance.Uuid, ct);
         await tx.CommitAsync(ct);

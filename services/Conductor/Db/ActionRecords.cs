@@ -43,41 +43,35 @@ public static class ActionRecords
     /// <summary>
     /// An event started or finished on a host (nova's action_event_start and _finish). A finish
     /// closes the event the host started, or records it whole when the start was lost. Answers
-    /// false when the instance has no action of that request id.
+    /// false when the instance has no action of that request id. One round trip: it is on the way
+    /// of every build and action.
     /// </summary>
     public static async Task<bool> RecordEventAsync(DbTransaction transaction, RecordActionEvent m, DateTime now)
     {
-        var c = transaction.Connection!;
-        var actionId = await c.ExecuteScalarAsync<long?>(
-            "SELECT id FROM instance_actions WHERE instance_uuid = @InstanceUuid AND request_id = @RequestId ORDER BY id DESC LIMIT 1 FOR UPDATE", m, transaction);
-        if (actionId is null) return false;
-        if (!m.Finished)
-        {
-            var open = await c.ExecuteScalarAsync<long?>("""
-                SELECT id FROM instance_actions_events WHERE action_id = @actionId AND event = @Event AND host = @Host AND finish_time IS NULL LIMIT 1
-                """, new { actionId, m.Event, m.Host }, transaction);
-            if (open is null)
-                await c.ExecuteAsync("""
-                    INSERT INTO instance_actions_events (action_id, event, start_time, host, created_at, updated_at)
-                    VALUES (@actionId, @Event, @now, @Host, @now, @now)
-                    """, new { actionId, m.Event, m.Host, now }, transaction);
-            return true;
-        }
-        var updated = await c.ExecuteAsync("""
-            UPDATE instance_actions_events SET finish_time = @now, result = @Result, traceback = @Traceback, updated_at = @now
-            WHERE action_id = @actionId AND event = @Event AND host = @Host AND finish_time IS NULL
-            ORDER BY id DESC LIMIT 1
-            """, new { actionId, m.Event, m.Host, m.Result, m.Traceback, now }, transaction);
-        if (updated == 0)
-            await c.ExecuteAsync("""
+        const string action = "(SELECT id FROM instance_actions WHERE instance_uuid = @InstanceUuid AND request_id = @RequestId ORDER BY id DESC LIMIT 1)";
+        var sql = !m.Finished
+            ? $"""
+                INSERT INTO instance_actions_events (action_id, event, start_time, host, created_at, updated_at)
+                SELECT a.id, @Event, @now, @Host, @now, @now FROM {action} a
+                WHERE NOT EXISTS (SELECT 1 FROM instance_actions_events e WHERE e.action_id = a.id AND e.event = @Event AND e.host = @Host AND e.finish_time IS NULL);
+                SELECT id FROM {action} a;
+                """
+            // The event the host started is closed (finish_time = @now); only if there was none is it recorded whole.
+            : $"""
+                UPDATE instance_actions_events e JOIN {action} a ON e.action_id = a.id
+                SET e.finish_time = @now, e.result = @Result, e.traceback = @Traceback, e.updated_at = @now
+                WHERE e.event = @Event AND e.host = @Host AND e.finish_time IS NULL;
                 INSERT INTO instance_actions_events (action_id, event, start_time, finish_time, result, traceback, host, created_at, updated_at)
-                VALUES (@actionId, @Event, @now, @now, @Result, @Traceback, @Host, @now, @now)
-                """, new { actionId, m.Event, m.Host, m.Result, m.Traceback, now }, transaction);
-        await c.ExecuteAsync("""
-            UPDATE instance_actions SET updated_at = @now, message = IF(@failed, 'Error', message),
-              finish_time = IF(@failed, @now, finish_time)
-            WHERE id = @actionId
-            """, new { actionId, now, failed = m.Result is not null && m.Result != "Success" }, transaction);
-        return true;
+                SELECT a.id, @Event, @now, @now, @Result, @Traceback, @Host, @now, @now FROM {action} a
+                WHERE NOT EXISTS (SELECT 1 FROM instance_actions_events e WHERE e.action_id = a.id AND e.event = @Event AND e.host = @Host AND e.finish_time = @now);
+                UPDATE instance_actions i JOIN {action} a ON i.id = a.id
+                SET i.updated_at = @now, i.message = IF(@failed, 'Error', i.message), i.finish_time = IF(@failed, @now, i.finish_time);
+                SELECT id FROM {action} a;
+                """;
+        var actionId = await transaction.Connection!.ExecuteScalarAsync<long?>(sql, new
+        {
+            m.InstanceUuid, m.RequestId, m.Event, m.Host, m.Result, m.Traceback, now, failed = m.Result is not null && m.Result != "Success",
+        }, transaction);
+        return actionId is not null;
     }
 }
