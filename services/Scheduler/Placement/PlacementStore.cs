@@ -58,7 +58,7 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
         await using var tx = await c.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
         await c.ExecuteAsync("""
             INSERT INTO resource_providers (uuid, name, generation, created_at, updated_at) VALUES (@ProviderUuid, @HypervisorHostname, 0, @now, @now)
-            ON DUPLICATE KEY UPDATE name = VALUES(name), updated_at = @now
+            ON DUPLICATE KEY UPDATE name = VALUES(name)
             """, new { r.ProviderUuid, r.HypervisorHostname, now }, tx);
         var (id, generation) = await c.QuerySingleAsync<(long, long)>(
             "SELECT id, generation FROM resource_providers WHERE uuid = @ProviderUuid FOR UPDATE", new { r.ProviderUuid }, tx);
@@ -101,6 +101,16 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
             generation++;
         }
 
+        // A report that only says the node is still there (most of them) leaves updated_at alone, so
+        // the schedulers' views reload nothing for it; they read last_report_at on their own.
+        var supported = JsonSerializer.Serialize(r.SupportedInstances.Select(s => new[] { s.Architecture, s.HypervisorType, s.VmMode }));
+        var held = await c.QuerySingleOrDefaultAsync<HostStateFields>("""
+            SELECT host AS Host, hypervisor_hostname AS HypervisorHostname, hypervisor_type AS HypervisorType, hypervisor_version AS HypervisorVersion,
+              host_ip AS HostIp, cpu_info AS CpuInfo, supported_instances AS SupportedInstances, failed_builds AS FailedBuilds
+            FROM compute_host_states WHERE resource_provider_id = @id
+            """, new { id }, tx);
+        var viewChanged = changed || held != new HostStateFields(r.Host, r.HypervisorHostname, r.HypervisorType, r.HypervisorVersion, r.HostIp, r.CpuInfo, supported, r.FailedBuilds);
+
         await c.ExecuteAsync("""
             INSERT INTO compute_host_states (resource_provider_id, host, hypervisor_hostname, hypervisor_type, hypervisor_version, host_ip, cpu_info,
                 supported_instances, failed_builds, running_vms, disabled, disabled_reason, forced_down, last_report_at)
@@ -113,17 +123,19 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
             """, new
         {
             id, r.Host, r.HypervisorHostname, r.HypervisorType, r.HypervisorVersion, r.HostIp, r.CpuInfo,
-            supported = JsonSerializer.Serialize(r.SupportedInstances.Select(s => new[] { s.Architecture, s.HypervisorType, s.VmMode })),
+            supported,
             r.FailedBuilds, now,
         }, tx);
         // The provider follows its host into the host's aggregates.
-        await c.ExecuteAsync("""
+        viewChanged |= await c.ExecuteAsync("""
             DELETE FROM resource_provider_aggregates WHERE resource_provider_id = @id
               AND aggregate_id NOT IN (SELECT aggregate_id FROM aggregate_hosts WHERE host = @Host)
-            """, new { id, r.Host }, tx);
-        await c.ExecuteAsync(
+            """, new { id, r.Host }, tx) > 0;
+        viewChanged |= await c.ExecuteAsync(
             "INSERT IGNORE INTO resource_provider_aggregates (resource_provider_id, aggregate_id) SELECT @id, aggregate_id FROM aggregate_hosts WHERE host = @Host",
-            new { id, r.Host }, tx);
+            new { id, r.Host }, tx) > 0;
+        if (viewChanged)
+            await c.ExecuteAsync("UPDATE resource_providers SET updated_at = @now WHERE id = @id", new { id, now }, tx);
         await tx.CommitAsync(cancellationToken);
         return generation;
     }
@@ -277,6 +289,10 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
     }
 
     private sealed record UsageRow(long ResourceProviderId, string ResourceClass, long Used);
+
+    // What a node's report may change of its host state, besides the time of the report.
+    private sealed record HostStateFields(string? Host, string? HypervisorHostname, string? HypervisorType, long HypervisorVersion, string? HostIp,
+        string? CpuInfo, string? SupportedInstances, int FailedBuilds);
 
     private sealed class ConsumerRow
     {
@@ -437,6 +453,14 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
         await using var c = await db.OpenAsync(cancellationToken);
         return [.. await c.QueryAsync<(long, long, DateTime)>(
             new CommandDefinition("SELECT id, generation, updated_at FROM resource_providers WHERE updated_at >= @since", new { since }, cancellationToken: cancellationToken))];
+    }
+
+    /// <summary>(provider id, last_report_at) of nodes that reported at or after <paramref name="since"/>: the view's look at which nodes are up.</summary>
+    public async Task<IReadOnlyList<(long Id, DateTime LastReportAt)>> ReportedSinceAsync(DateTime since, CancellationToken cancellationToken = default)
+    {
+        await using var c = await db.OpenAsync(cancellationToken);
+        return [.. await c.QueryAsync<(long, DateTime)>(new CommandDefinition(
+            "SELECT resource_provider_id, last_report_at FROM compute_host_states WHERE last_report_at >= @since", new { since }, cancellationToken: cancellationToken))];
     }
 
     /// <summary>Providers with everything the filters read, in one consistent snapshot; all of them when <paramref name="ids"/> is null.</summary>

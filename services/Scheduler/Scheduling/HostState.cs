@@ -77,7 +77,8 @@ public sealed class HostState
     public bool Disabled { get; init; }
     public string? DisabledReason { get; init; }
     public bool ForcedDown { get; init; }
-    public DateTime LastReportAt { get; init; }
+    /// <summary>When the node last reported; moved on by the view's look at reports, which change nothing else.</summary>
+    public DateTime LastReportAt { get; set; }
     public string? AggregateZone { get; init; }
     public IReadOnlyDictionary<string, string> AggregateMetadata { get; init; } = new Dictionary<string, string>();
     public IReadOnlySet<string> Traits { get; init; } = new HashSet<string>();

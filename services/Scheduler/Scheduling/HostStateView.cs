@@ -6,8 +6,11 @@ namespace Scheduler.Scheduling;
 /// The scheduler's in-memory picture of every compute node. Loaded whole once, then refreshed
 /// incrementally: each refresh polls the providers whose updated_at moved since the last one
 /// (with an overlap for transactions that committed late) and reloads only those whose
-/// generation or updated_at differ from what is held. This scheduler's own claims update it in
-/// place. It guides filtering and weighing only; the database claim decides.
+/// generation or updated_at differ from what is held. A node's periodic report that changes
+/// nothing leaves updated_at alone; the view reads who reported every few seconds instead
+/// (a quarter of service_down_time at most), which is all ComputeFilter needs of it. This
+/// scheduler's own claims update it in place. It guides filtering and weighing only; the
+/// database claim decides.
 /// Not thread-safe: the scheduler uses it under its own lock.
 /// </summary>
 public sealed class HostStateView(PlacementStore store, SchedulerOptions options, TimeProvider time)
@@ -15,6 +18,9 @@ public sealed class HostStateView(PlacementStore store, SchedulerOptions options
     private readonly Dictionary<long, HostState> hosts = [];
     private readonly HashSet<long> dirty = [];
     private DateTime? lastRefresh;
+    private DateTime lastReportsLook;
+
+    private TimeSpan ReportsLookInterval => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, options.ServiceDownTime.Ticks / 4));
 
     public IReadOnlyCollection<HostState> Hosts => hosts.Values;
 
@@ -27,6 +33,7 @@ public sealed class HostStateView(PlacementStore store, SchedulerOptions options
         {
             foreach (var s in await store.LoadProvidersAsync(null, cancellationToken: cancellationToken)) Put(s);
             lastRefresh = started;
+            lastReportsLook = started;
             dirty.Clear();
             return;
         }
@@ -41,6 +48,12 @@ public sealed class HostStateView(PlacementStore store, SchedulerOptions options
         }
         dirty.Clear();
         lastRefresh = started;
+        if (started - lastReportsLook >= ReportsLookInterval)
+        {
+            foreach (var (id, at) in await store.ReportedSinceAsync(lastReportsLook - options.RefreshOverlap, cancellationToken))
+                if (hosts.TryGetValue(id, out var host) && at > host.LastReportAt) host.LastReportAt = at;
+            lastReportsLook = started;
+        }
     }
 
     /// <summary>Reload this provider at the next refresh (a claim on it failed, so what is held is stale).</summary>
