@@ -5,10 +5,13 @@ namespace Scheduler.Weighers;
 /// <summary>Runs the weighers over the hosts that passed: min-max normalised per weigher, times its multiplier, summed.</summary>
 public static class HostWeighing
 {
-    public static double[] Weigh(IReadOnlyList<HostState> hosts, IReadOnlyList<IHostWeigher> weighers, SchedulingRequest request)
+    public static double[] Weigh(IReadOnlyList<HostState> hosts, IReadOnlyList<IHostWeigher> weighers, SchedulingRequest request) =>
+        Weigh(hosts, weighers, request, new double[hosts.Count], new double[hosts.Count]);
+
+    /// <summary>As above, into <paramref name="totals"/> (cleared here) with <paramref name="raw"/> as scratch, both at least as long as <paramref name="hosts"/>.</summary>
+    public static double[] Weigh(IReadOnlyList<HostState> hosts, IReadOnlyList<IHostWeigher> weighers, SchedulingRequest request, double[] totals, double[] raw)
     {
-        var totals = new double[hosts.Count];
-        var raw = new double[hosts.Count];
+        Array.Clear(totals, 0, hosts.Count);
         foreach (var weigher in weighers)
         {
             var multiplier = weigher.Multiplier(request.Options);
