@@ -80,6 +80,7 @@ public sealed class ComputeScenario : IScenario
         Console.WriteLine($"  {IdleServers,5} servers, one client: create->ACTIVE p50 {idle.P50Ms,7:F1} ms   p99 {idle.P99Ms,7:F1} ms   ({idleErrors} ERROR)");
         measurements.Add(new Measurement("create_to_active_idle_p50", "ms", idle.P50Ms));
         measurements.Add(new Measurement("create_to_active_idle_p99", "ms", idle.P99Ms));
+        Console.WriteLine($"  aim: p50 create->ACTIVE < {P50AimMs:F0} ms for a create alone: {(idle.P50Ms < P50AimMs ? "met" : "NOT met")}");
 
         foreach (var n in Storms)
         {
@@ -91,8 +92,10 @@ public sealed class ComputeScenario : IScenario
             measurements.Add(new Measurement($"boot_storm_{n}_create_to_active_p50", "ms", stats.P50Ms));
             measurements.Add(new Measurement($"boot_storm_{n}_create_to_active_p99", "ms", stats.P99Ms));
             measurements.Add(new Measurement($"boot_storm_{n}_errors", "count", errors));
-            Console.WriteLine($"  aim: p50 create->ACTIVE < {P50AimMs:F0} ms: {(stats.P50Ms < P50AimMs ? "met" : "NOT met")}"
-                + (n == 1000 ? $"; 1000 servers ACTIVE in < {ThousandAimSeconds:F0} s: {(seconds < ThousandAimSeconds ? "met" : "NOT met")}" : ""));
+            // Each client waits for its server before its next create, so a storm's latency is the
+            // clients over the rate (Little's law), whatever one create costs: shown, not aimed at.
+            Console.WriteLine($"        (a storm's p50 is about clients / rate = {Clients / rate * 1000,6:F0} ms)"
+                + (n == 1000 ? $"   aim: 1000 servers ACTIVE in < {ThousandAimSeconds:F0} s: {(seconds < ThousandAimSeconds ? "met" : "NOT met")}" : ""));
         }
         return new ScenarioResult("compute", measurements);
     }
