@@ -79,6 +79,29 @@ public sealed class VolumeHostTests(VolumeAgentEnvironment env) : IClassFixture<
     }
 
     [Fact]
+    public async Task Start_up_reconciliation_leaves_alone_a_build_that_finished_while_it_waited_for_it()
+    {
+        var volume = NewVolume("creating");
+        var instance = await BuildAsync([new BlockDeviceInfo { VolumeId = volume, BootIndex = 0, DeviceName = "/dev/vda", SourceType = "image" }]);
+        await env.WaitForAsync(instance.Uuid, i => i.TaskState == TaskStates.BlockDeviceMapping);
+
+        // The host's start-up reconciliation reads the build in block_device_mapping, then waits
+        // for the instance's lock, which the build holds until it is ACTIVE.
+        var host = env.AgentServices.GetRequiredService<ComputeHosts>().Find(Host)!;
+        using var scope = env.AgentServices.CreateScope();
+        var reconcile = scope.ServiceProvider.GetRequiredService<ComputeAgent.Manager.ComputeManager>().InitHostAsync(host, CancellationToken.None);
+        await Task.Delay(500);
+        env.Peers.State.Volumes[volume] = env.Peers.State.Volumes[volume] with { Status = "available" };
+        await env.WaitForAsync(instance.Uuid, i => i.VmState == VmStates.Active && i.TaskState is null);
+        await reconcile;
+
+        // What it read was stale: the instance stays ACTIVE and keeps its guest.
+        Assert.Equal(VmStates.Active, env.Conductor.Get(instance.Uuid).VmState);
+        Assert.Equal(PowerStates.Running, Driver.GetPowerState(instance.Uuid));
+        Assert.Contains(volume, Driver.GetVolumes(instance.Uuid).Keys);
+    }
+
+    [Fact]
     public async Task An_attach_the_guest_cannot_take_is_undone_and_a_detach_ends_the_attachment()
     {
         var instance = await BuildAsync([]);

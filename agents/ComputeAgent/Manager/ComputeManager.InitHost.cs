@@ -58,9 +58,10 @@ public sealed partial class ComputeManager
 
         if (interruptedBuildStates.Contains(instance.TaskState) || (instance.VmState == VmStates.Building && instance.TaskState is null))
         {
-            logger.LogWarning("instance {Instance} was left building ({TaskState}) when {Host} stopped; it goes to ERROR", instance.Uuid, instance.TaskState, host.Name);
-            await host.Driver.DestroyAsync(instance.Uuid, cancellationToken);
-            await UpdateAsync(instance.Uuid, [instance.TaskState], new InstanceChanges
+            // The list was read before this instance's lock was taken: a build this agent was
+            // running then has finished meanwhile. So the conductor decides first (the task
+            // state must still be the one read), and only an instance it put in ERROR loses its guest.
+            var reply = await UpdateAsync(instance.Uuid, [instance.TaskState], new InstanceChanges
             {
                 VmState = VmStates.Error,
                 SetTaskState = true,
@@ -68,6 +69,13 @@ public sealed partial class ComputeManager
                 PowerState = PowerStates.NoState,
                 Fault = new FaultInfo(500, "Instance was in the middle of building when its compute host restarted.", null, DateTime.UtcNow),
             }, cancellationToken);
+            if (!reply.Updated)
+            {
+                logger.LogInformation("instance {Instance} moved on from {TaskState} while {Host} started; left as it is", instance.Uuid, instance.TaskState, host.Name);
+                return;
+            }
+            logger.LogWarning("instance {Instance} was left building ({TaskState}) when {Host} stopped; it went to ERROR", instance.Uuid, instance.TaskState, host.Name);
+            await host.Driver.DestroyAsync(instance.Uuid, cancellationToken);
             return;
         }
 
