@@ -54,10 +54,12 @@ public sealed class VolumeClient(HttpClient http, IServiceCatalog catalog)
     }
 
     /// <summary>Creates a volume (empty, or from an image or a snapshot); it is <c>creating</c> when this returns.</summary>
-    public async Task<VolumeInfo> CreateVolumeAsync(int size, string? name, string? imageId = null, string? snapshotId = null,
+    /// <param name="size">GiB; null only with a snapshot, whose size the volume then takes.</param>
+    public async Task<VolumeInfo> CreateVolumeAsync(int? size, string? name, string? imageId = null, string? snapshotId = null,
         string? availabilityZone = null, string? description = null, CancellationToken cancellationToken = default)
     {
-        var volume = new JsonObject { ["size"] = size, ["name"] = name, ["description"] = description };
+        var volume = new JsonObject { ["name"] = name, ["description"] = description };
+        if (size is not null) volume["size"] = size;
         if (imageId is not null) volume["imageRef"] = imageId;
         if (snapshotId is not null) volume["snapshot_id"] = snapshotId;
         if (availabilityZone is not null) volume["availability_zone"] = availabilityZone;

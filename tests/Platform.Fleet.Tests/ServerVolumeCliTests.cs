@@ -50,7 +50,7 @@ public sealed class ServerVolumeCliTests(FleetFixture fleet)
         JsonElement shown = default;
         var reached = await Eventually.TrueAsync(async () =>
         {
-            shown = await JsonAsync(env, kind, "show", name);
+            shown = await JsonAsync(env, [.. kind.Split(' '), "show", name]);
             return shown.GetProperty("status").GetString() == status;
         }, Deadline, TimeSpan.FromMilliseconds(300));
         Assert.True(reached, $"{kind} {name} did not become {status}: {shown}");
@@ -58,7 +58,7 @@ public sealed class ServerVolumeCliTests(FleetFixture fleet)
     }
 
     private static async Task WaitGoneAsync(Dictionary<string, string> env, string kind, string name) =>
-        Assert.True(await Eventually.TrueAsync(async () => (await RunAsync(env, kind, "show", name)).ExitCode != 0, Deadline, TimeSpan.FromMilliseconds(300)),
+        Assert.True(await Eventually.TrueAsync(async () => (await RunAsync(env, [.. kind.Split(' '), "show", name])).ExitCode != 0, Deadline, TimeSpan.FromMilliseconds(300)),
             $"{kind} {name} is still there");
 
     private static IEnumerable<string?> AttachedIds(JsonElement server) =>
@@ -174,5 +174,32 @@ public sealed class ServerVolumeCliTests(FleetFixture fleet)
         await WaitGoneAsync(Demo, "volume", devices["/dev/vdb"]);
         (await RunAsync(Demo, "volume", "delete", v2, devices["/dev/vda"])).Ok();
         await WaitGoneAsync(Demo, "volume", v2);
+    }
+
+    [Fact]
+    public async Task A_server_boots_from_a_volume_snapshot_on_a_volume_as_big_as_the_snapshot()
+    {
+        var (flavor, image, _) = await FlavorAndImageAsync();
+        string source = Unique("vs"), snap = Unique("snap"), vm4 = Unique("vm4");
+        await JsonAsync(Demo, "volume", "create", "--image", image, "--size", "2", source);
+        await WaitAsync(Demo, "volume", source, "available");
+        await JsonAsync(Demo, "volume", "snapshot", "create", "--volume", source, snap);
+        await WaitAsync(Demo, "volume snapshot", snap, "available");
+
+        // The client asks for a volume from the snapshot and names no size: it takes the snapshot's.
+        var server = await JsonAsync(Demo, "server", "create", "--snapshot", snap, "--flavor", flavor, "--nic", "none", "--wait", vm4);
+        Assert.Equal("ACTIVE", server.GetProperty("status").GetString());
+        var bootId = Assert.Single(AttachedIds(await JsonAsync(Demo, "server", "show", vm4)))!;
+        var boot = await WaitAsync(Demo, "volume", bootId, "in-use");
+        Assert.Equal(2, boot.GetProperty("size").GetInt32());
+        Assert.Contains("[vda] 4194304 512-byte logical blocks", (await RunAsync(Demo, "console", "log", "show", vm4)).Ok().StdOut);
+
+        (await RunAsync(Demo, "server", "delete", "--wait", vm4)).Ok();
+        await WaitAsync(Demo, "volume", bootId, "available");
+        (await RunAsync(Demo, "volume", "delete", bootId)).Ok();
+        await WaitGoneAsync(Demo, "volume", bootId);
+        (await RunAsync(Demo, "volume", "snapshot", "delete", snap)).Ok();
+        await WaitGoneAsync(Demo, "volume snapshot", snap);
+        (await RunAsync(Demo, "volume", "delete", source)).Ok();
     }
 }

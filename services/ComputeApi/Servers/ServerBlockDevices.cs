@@ -141,8 +141,8 @@ public static class ServerBlockDevices
                 }
                 else
                 {
-                    var size = r.VolumeSize ?? 0;
-                    if (r.SourceType == "snapshot" && size == 0) size = 1;
+                    // From a snapshot with no size asked for, the volume takes the snapshot's (the volume service knows it).
+                    int? size = r.SourceType == "snapshot" && r.VolumeSize is null or 0 ? null : r.VolumeSize ?? 0;
                     var volume = await volumes.CreateVolumeAsync(size, "", imageId: r.SourceType == "image" ? r.Uuid : null,
                         snapshotId: r.SourceType == "snapshot" ? r.Uuid : null, availabilityZone: null, description: $"volume of server {instanceUuid}");
                     info = new BlockDeviceInfo { VolumeId = volume.Id };
