@@ -23,6 +23,37 @@ public sealed class ServersExtrasTests(MySqlFixture mysql, RabbitMqFixture rabbi
     }
 
     [Fact]
+    public async Task Malformed_volume_attachments_are_refused_with_novas_messages_before_anything_is_asked()
+    {
+        var id = await ActiveServerAsync("va-1");
+        var path = $"/v2.1/servers/{id}/os-volume_attachments";
+        var volume = Guid.NewGuid().ToString();
+        var actions = Conductor.Actions.Count;
+        var asked = Peers.Requests.Count;
+        (object Body, string? Microversion, string Message)[] refused =
+        [
+            (new { volume = new { volumeId = volume } }, null, "'volumeAttachment' is a required property"),
+            (new { volumeAttachment = new { device = "/dev/vdb" } }, null, "'volumeId' is a required property"),
+            (new { volumeAttachment = new { volumeId = "not-a-uuid" } }, null, "'not-a-uuid' is not a 'uuid'"),
+            (new { volumeAttachment = new { volumeId = volume, device = "sdb!" } }, null, "'sdb!' does not match"),
+            (new { volumeAttachment = new { volumeId = volume, color = "red" } }, null, "Additional properties are not allowed ('color' was unexpected)"),
+            // tag from 2.49, delete_on_termination from 2.79.
+            (new { volumeAttachment = new { volumeId = volume, tag = "t1" } }, "2.48", "Additional properties are not allowed ('tag' was unexpected)"),
+            (new { volumeAttachment = new { volumeId = volume, delete_on_termination = true } }, "2.78", "Additional properties are not allowed ('delete_on_termination' was unexpected)"),
+        ];
+        foreach (var (body, microversion, message) in refused)
+            Assert.Contains(message, AssertError(HttpStatusCode.BadRequest, await PostAsync(path, A, body, microversion)));
+        // Nothing reached the volume service or the conductor.
+        Assert.Equal(asked, Peers.Requests.Count);
+        Assert.Equal(actions, Conductor.Actions.Count);
+
+        // Another project's server, or none: 404, as nova answers.
+        AssertError(HttpStatusCode.NotFound, await PostAsync($"/v2.1/servers/{Guid.NewGuid()}/os-volume_attachments", A, new { volumeAttachment = new { volumeId = volume } }));
+        AssertError(HttpStatusCode.NotFound, await PostAsync(path, B, new { volumeAttachment = new { volumeId = volume } }));
+        AssertError(HttpStatusCode.NotFound, await GetAsync($"{path}/{volume}", A));
+    }
+
+    [Fact]
     public async Task Microversion_headers_are_read_and_echoed()
     {
         var none = await GetAsync("/v2.1/flavors", A);
