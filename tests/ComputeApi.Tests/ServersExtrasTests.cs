@@ -45,12 +45,23 @@ public sealed class ServersExtrasTests(MySqlFixture mysql, RabbitMqFixture rabbi
             Assert.Contains(message, AssertError(HttpStatusCode.BadRequest, await PostAsync(path, A, body, microversion)));
         // Nothing reached the volume service or the conductor.
         Assert.Equal(asked, Peers.Requests.Count);
+        Assert.DoesNotContain(Peers.Requests, r => r.Contains("volume", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(actions, Conductor.Actions.Count);
 
         // Another project's server, or none: 404, as nova answers.
         AssertError(HttpStatusCode.NotFound, await PostAsync($"/v2.1/servers/{Guid.NewGuid()}/os-volume_attachments", A, new { volumeAttachment = new { volumeId = volume } }));
         AssertError(HttpStatusCode.NotFound, await PostAsync(path, B, new { volumeAttachment = new { volumeId = volume } }));
         AssertError(HttpStatusCode.NotFound, await GetAsync($"{path}/{volume}", A));
+
+        // A server still building cannot take a volume: nova's 409, before the volume is touched.
+        Conductor.AutoBuild = false;
+        var (flavor, image, _) = await BootBasicsAsync();
+        var building = await PostAsync("/v2.1/servers", A, new { server = new { name = "va-2", flavorRef = flavor, imageRef = image, networks = "none" } }, "2.37");
+        AssertStatus(HttpStatusCode.Accepted, building);
+        var buildingId = building.Body.GetProperty("server").GetProperty("id").GetString()!;
+        Assert.Equal($"Cannot 'attach_volume' instance {buildingId} while it is in vm_state building",
+            AssertError(HttpStatusCode.Conflict, await PostAsync($"/v2.1/servers/{buildingId}/os-volume_attachments", A, new { volumeAttachment = new { volumeId = volume } })));
+        Assert.DoesNotContain(Peers.Requests, r => r.Contains("volume", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]

@@ -17,8 +17,6 @@ public static partial class VolumeAttachmentsApi
     [System.Text.RegularExpressions.GeneratedRegex("^(/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$")]
     private static partial System.Text.RegularExpressions.Regex DevicePattern();
 
-    private static readonly string[] AttachableStates = [VmStates.Active, VmStates.Paused, VmStates.Stopped, VmStates.Suspended];
-
     public static void MapVolumeAttachments(this RouteGroupBuilder v21)
     {
         v21.MapGet("/servers/{id}/os-volume_attachments", ListAsync);
@@ -148,10 +146,8 @@ public static partial class VolumeAttachmentsApi
 
     private static void CheckState(string action, InstanceInfo instance)
     {
-        if (!AttachableStates.Contains(instance.VmState))
-            throw NovaErrors.Conflict($"Cannot '{action}' instance {instance.Uuid} while it is in vm_state {instance.VmState}");
-        if (instance.TaskState is not null)
-            throw NovaErrors.Conflict($"Cannot '{action}' instance {instance.Uuid} while it is in task_state {instance.TaskState}");
+        if (StateGuard.For(action)?.Refusal(action, instance.Uuid, instance.VmState, instance.TaskState) is { } refusal)
+            throw NovaErrors.Conflict(refusal);
     }
 
     /// <summary>An attachment as nova shows it: the volume id twice (id and volumeId), then tag (2.70) and delete_on_termination (2.79).</summary>
