@@ -67,7 +67,8 @@ internal sealed class OutboxDispatcher(
             logger.LogWarning("outbox dispatch is disabled: messages stay in outbox_messages");
             return;
         }
-        await Task.WhenAll(PollAsync(stoppingToken), SendCommittedAsync(stoppingToken), DeleteSentAsync(stoppingToken));
+        var sending = SendCommittedAsync(stoppingToken);
+        await Task.WhenAll(PollAsync(stoppingToken), sending, DeleteSentAsync(sending, stoppingToken));
     }
 
     private async Task PollAsync(CancellationToken stoppingToken)
@@ -191,14 +192,16 @@ internal sealed class OutboxDispatcher(
         }
     }
 
+    private static readonly TimeSpan DeleteInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Deletes the rows the immediate send delivered, in batches.</summary>
-    private async Task DeleteSentAsync(CancellationToken stoppingToken)
+    private async Task DeleteSentAsync(Task sending, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(options.Value.PollInterval / 5, stoppingToken);
+                await Task.Delay(DeleteInterval, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -206,7 +209,9 @@ internal sealed class OutboxDispatcher(
             }
             await DeleteSentOnceAsync(stoppingToken);
         }
-        // What was sent before the stop: deleted now if the database lets us, else sent once more after the restart.
+        // What was sent before the stop, once the sends under way have ended: deleted now if the
+        // database lets us, else sent once more after the restart.
+        await sending;
         using var last = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await DeleteSentOnceAsync(last.Token);
     }
