@@ -95,11 +95,8 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
             }
             changed = true;
         }
-        if (changed)
-        {
-            await c.ExecuteAsync("UPDATE resource_providers SET generation = generation + 1 WHERE id = @id", new { id }, tx);
-            generation++;
-        }
+        // The generation moves (with updated_at) at the end, with whatever else changed.
+        if (changed) generation++;
 
         // A report that only says the node is still there (most of them) leaves updated_at alone, so
         // the schedulers' views reload nothing for it; they read last_report_at on their own.
@@ -135,7 +132,8 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
             "INSERT IGNORE INTO resource_provider_aggregates (resource_provider_id, aggregate_id) SELECT @id, aggregate_id FROM aggregate_hosts WHERE host = @Host",
             new { id, r.Host }, tx) > 0;
         if (viewChanged)
-            await c.ExecuteAsync("UPDATE resource_providers SET updated_at = @now WHERE id = @id", new { id, now }, tx);
+            await c.ExecuteAsync("UPDATE resource_providers SET generation = generation + @bump, updated_at = @now WHERE id = @id",
+                new { id, now, bump = changed ? 1 : 0 }, tx);
         await tx.CommitAsync(cancellationToken);
         return generation;
     }
@@ -233,9 +231,9 @@ public sealed class PlacementStore(IDbConnectionFactory db, TimeProvider time)
     }
 
     /// <summary>
-    /// The scheduler's claim: <paramref name="resources"/> on one provider for
+    /// The scheduler's claim: <paramref name="claim"/>'s resources on its provider for
     /// <paramref name="consumer"/> (replacing whatever it held), made only if the provider is
-    /// still at <paramref name="generation"/>. The scheduler checked the room against its view of
+    /// still at the claim's generation. The scheduler checked the room against its view of
     /// the provider at that generation, and every change of a provider's inventories or
     /// allocations moves its generation: an unmoved generation means the check still holds, so
     /// nothing is read again and the claim is one round trip of writes. A moved one is a conflict
