@@ -1,3 +1,6 @@
+using TaskState = Conductor.Contracts.TaskStates;
+using VmState = Conductor.Contracts.VmStates;
+
 namespace Conductor.Contracts;
 
 /// <summary>
@@ -14,23 +17,23 @@ public sealed record StateGuard(IReadOnlyList<string>? VmStates, IReadOnlyList<s
 
     public static StateGuard? For(string action, string? rebootType = null) => action switch
     {
-        InstanceActions.Start => new([Conductor.Contracts.VmStates.Stopped], NoTask),
-        InstanceActions.Stop => new([Conductor.Contracts.VmStates.Active, Conductor.Contracts.VmStates.Rescued, Conductor.Contracts.VmStates.Error], NoTask),
+        InstanceActions.Start => new([VmState.Stopped], NoTask),
+        InstanceActions.Stop => new([VmState.Active, VmState.Rescued, VmState.Error], NoTask),
         InstanceActions.Reboot when IsHard(rebootType) => new(
-            [Conductor.Contracts.VmStates.Active, Conductor.Contracts.VmStates.Stopped, Conductor.Contracts.VmStates.Paused, Conductor.Contracts.VmStates.Suspended, Conductor.Contracts.VmStates.Error],
-            [null, Conductor.Contracts.TaskStates.Rebooting, Conductor.Contracts.TaskStates.RebootPending, Conductor.Contracts.TaskStates.RebootingHard,
-             Conductor.Contracts.TaskStates.RebootPendingHard, Conductor.Contracts.TaskStates.Resuming, Conductor.Contracts.TaskStates.Unpausing,
-             Conductor.Contracts.TaskStates.Pausing, Conductor.Contracts.TaskStates.Suspending]),
-        InstanceActions.Reboot => new([Conductor.Contracts.VmStates.Active], NoTask),
-        InstanceActions.Pause => new([Conductor.Contracts.VmStates.Active], NoTask),
-        InstanceActions.Unpause => new([Conductor.Contracts.VmStates.Paused], NoTask),
-        InstanceActions.Suspend => new([Conductor.Contracts.VmStates.Active], NoTask),
-        InstanceActions.Resume => new([Conductor.Contracts.VmStates.Suspended], NoTask),
-        InstanceActions.Rebuild => new([Conductor.Contracts.VmStates.Active, Conductor.Contracts.VmStates.Stopped, Conductor.Contracts.VmStates.Error], NoTask),
-        InstanceActions.CreateImage => new([Conductor.Contracts.VmStates.Active, Conductor.Contracts.VmStates.Stopped, Conductor.Contracts.VmStates.Paused, Conductor.Contracts.VmStates.Suspended], NoTask),
+            [VmState.Active, VmState.Stopped, VmState.Paused, VmState.Suspended, VmState.Error],
+            [null, TaskState.Rebooting, TaskState.RebootPending, TaskState.RebootingHard,
+             TaskState.RebootPendingHard, TaskState.Resuming, TaskState.Unpausing,
+             TaskState.Pausing, TaskState.Suspending]),
+        InstanceActions.Reboot => new([VmState.Active], NoTask),
+        InstanceActions.Pause => new([VmState.Active], NoTask),
+        InstanceActions.Unpause => new([VmState.Paused], NoTask),
+        InstanceActions.Suspend => new([VmState.Active], NoTask),
+        InstanceActions.Resume => new([VmState.Suspended], NoTask),
+        InstanceActions.Rebuild => new([VmState.Active, VmState.Stopped, VmState.Error], NoTask),
+        InstanceActions.CreateImage => new([VmState.Active, VmState.Stopped, VmState.Paused, VmState.Suspended], NoTask),
         // nova's attach_volume and detach_volume: a guest that is there and not busy.
         InstanceActions.AttachVolume or InstanceActions.DetachVolume => new(
-            [Conductor.Contracts.VmStates.Active, Conductor.Contracts.VmStates.Paused, Conductor.Contracts.VmStates.Stopped, Conductor.Contracts.VmStates.Suspended], NoTask),
+            [VmState.Active, VmState.Paused, VmState.Stopped, VmState.Suspended], NoTask),
         _ => null,
     };
 

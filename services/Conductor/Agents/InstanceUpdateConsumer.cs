@@ -30,7 +30,6 @@ public sealed class InstanceUpdateConsumer(IDbConnectionFactory db, IOutbox outb
         {
             // This change again: the conductor that made it died before it answered, and the
             // message came back. It is made, and nothing changed the instance since.
-            await tx.CommitAsync(context.CancellationToken);
             await context.RespondAsync(new InstanceUpdateReply { Updated = true, Instance = row.ToInfo() });
             return;
         }
