@@ -28,4 +28,24 @@ public sealed class AvailabilityZoneTests(MySqlFixture mysql, RabbitMqFixture ra
         Assert.True(service.GetProperty("available").GetBoolean());
         Assert.True(service.GetProperty("active").GetBoolean());
     }
+
+    [Fact]
+    public async Task A_zone_made_a_moment_ago_is_accepted_and_an_unknown_one_refused()
+    {
+        var (flavor, image, _) = await BootBasicsAsync();
+        var node = Nodes.AddNode(1, "compute-1");
+        node.AvailabilityZone = "zone-a";
+        object Server(string zone) => new { server = new { name = "z", flavorRef = flavor, imageRef = image, networks = "none", availability_zone = zone } };
+
+        AssertStatus(HttpStatusCode.Accepted, await PostAsync("/v2.1/servers", A, Server("zone-a"), "2.37"));
+        Assert.Equal("The requested availability zone is not available",
+            AssertError(HttpStatusCode.BadRequest, await PostAsync("/v2.1/servers", A, Server("zone-new"), "2.37")));
+
+        // An aggregate moves the node to a new zone; a create in it right after is not refused
+        // for the list read a moment ago.
+        node.AvailabilityZone = "zone-new";
+        AssertStatus(HttpStatusCode.Accepted, await PostAsync("/v2.1/servers", A, Server("zone-new"), "2.37"));
+        Assert.Equal("The requested availability zone is not available",
+            AssertError(HttpStatusCode.BadRequest, await PostAsync("/v2.1/servers", A, Server("zone-gone"), "2.37")));
+    }
 }
