@@ -216,6 +216,26 @@ public sealed class ServersApiTests(MySqlFixture mysql, RabbitMqFixture rabbit)
     }
 
     [Fact]
+    public async Task Access_to_a_private_flavor_given_elsewhere_is_seen_by_the_next_create()
+    {
+        var (_, image, _) = await BootBasicsAsync();
+        var flavor = await CreateFlavorAsync("private-" + Guid.NewGuid().ToString("N")[..6], isPublic: false);
+        object Server() => new { server = new { name = "p", flavorRef = flavor, imageRef = image, networks = "none" } };
+        Assert.Equal("Invalid flavorRef provided.", AssertError(HttpStatusCode.BadRequest, await PostAsync("/v2.1/servers", A, Server(), "2.37")));
+
+        // Given by another replica of the API: only the database knows.
+        await using (var c = new MySqlConnection(Database))
+        {
+            await c.ExecuteAsync("""
+                INSERT INTO flavor_projects (flavor_internal_id, project_id)
+                SELECT internal_id, 'project-a' FROM flavors WHERE flavorid = @flavor
+                """, new { flavor });
+        }
+        AssertStatus(HttpStatusCode.Accepted, await PostAsync("/v2.1/servers", A, Server(), "2.37"));
+        Assert.Equal("Invalid flavorRef provided.", AssertError(HttpStatusCode.BadRequest, await PostAsync("/v2.1/servers", B, Server(), "2.37")));
+    }
+
+    [Fact]
     public async Task The_sixth_server_over_a_quota_of_five_is_refused_with_nothing_written_or_cast()
     {
         AssertStatus(HttpStatusCode.OK, await PutAsync("/v2.1/os-quota-sets/project-a", Admin, new { quota_set = new { instances = 5 } }));

@@ -37,7 +37,8 @@ public sealed class FlavorRow
 /// <summary>
 /// Reads flavors (with their extra specs and access) the way nova scopes them: a non-admin sees
 /// public flavors and the private ones its project was given. Flavors a create looks up are kept
-/// for a few seconds, as they change rarely and a create should cost few queries.
+/// for a few seconds, as they change rarely and a create should cost few queries; a kept flavor
+/// that would refuse the caller is read again first.
 /// </summary>
 public sealed class FlavorStore(TimeProvider time)
 {
@@ -71,13 +72,17 @@ public sealed class FlavorStore(TimeProvider time)
     public async Task<FlavorRow?> FindForBuildAsync(DbConnection c, string flavorId, string? projectId, bool isAdmin)
     {
         var now = time.GetUtcNow();
-        if (!cache.TryGetValue(flavorId, out var entry) || now - entry.At > CacheFor)
-        {
-            var flavor = await GetAsync(c, flavorId);
-            if (flavor is null) return null;
-            entry = (flavor, flavor.IsPublic ? [] : await ProjectsAsync(c, flavor.InternalId), now);
-            cache[flavorId] = entry;
-        }
-        return entry.Flavor.IsPublic || isAdmin || entry.Projects.Contains(projectId ?? "") ? entry.Flavor : null;
+        if (cache.TryGetValue(flavorId, out var entry) && now - entry.At <= CacheFor && Visible(entry))
+            return entry.Flavor;
+        // Not cached, too old, or refusing: read again, so access just given (by another replica
+        // too) is never refused for an old entry.
+        var flavor = await GetAsync(c, flavorId);
+        if (flavor is null) return null;
+        entry = (flavor, flavor.IsPublic ? [] : await ProjectsAsync(c, flavor.InternalId), now);
+        cache[flavorId] = entry;
+        return Visible(entry) ? entry.Flavor : null;
+
+        bool Visible((FlavorRow Flavor, HashSet<string> Projects, DateTimeOffset At) e) =>
+            e.Flavor.IsPublic || isAdmin || e.Projects.Contains(projectId ?? "");
     }
 }
