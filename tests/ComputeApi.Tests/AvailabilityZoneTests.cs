@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using Grpc.Core;
+using Microsoft.Extensions.Configuration;
+using Platform.Hosting;
 using Platform.TestSupport;
+using Scheduler.Contracts.Placement;
 
 namespace ComputeApi.Tests;
 
@@ -47,5 +51,60 @@ public sealed class AvailabilityZoneTests(MySqlFixture mysql, RabbitMqFixture ra
         AssertStatus(HttpStatusCode.Accepted, await PostAsync("/v2.1/servers", A, Server("zone-new"), "2.37"));
         Assert.Equal("The requested availability zone is not available",
             AssertError(HttpStatusCode.BadRequest, await PostAsync("/v2.1/servers", A, Server("zone-gone"), "2.37")));
+    }
+}
+
+/// <summary>The zone check's reads of placement, with reads the test holds open and lets go.</summary>
+public sealed class AvailabilityZoneCheckTests
+{
+    private sealed class HeldPlacement : Scheduler.Contracts.Placement.Placement.PlacementClient
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<TaskCompletionSource<ListComputeNodesReply>> reads = new();
+        private int count;
+
+        public int Count => Volatile.Read(ref count);
+
+        public override AsyncUnaryCall<ListComputeNodesReply> ListComputeNodesAsync(ListComputeNodesRequest request, CallOptions options)
+        {
+            Interlocked.Increment(ref count);
+            var read = new TaskCompletionSource<ListComputeNodesReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+            reads.Enqueue(read);
+            return new AsyncUnaryCall<ListComputeNodesReply>(read.Task, Task.FromResult(new Metadata()), () => Grpc.Core.Status.DefaultSuccess, () => [], () => { });
+        }
+
+        /// <summary>Answers the oldest read held open with nodes in these zones.</summary>
+        public void Answer(params string[] zones)
+        {
+            Assert.True(reads.TryDequeue(out var read));
+            var reply = new ListComputeNodesReply();
+            reply.Nodes.AddRange(zones.Select(z => new ComputeNode { Host = "h-" + z, AvailabilityZone = z }));
+            read.SetResult(reply);
+        }
+    }
+
+    [Fact]
+    public async Task Misses_during_a_read_share_the_one_read_after_it()
+    {
+        var placement = new HeldPlacement();
+        var check = new ComputeApi.Servers.AvailabilityZoneCheck(placement, new ConfigurationBuilder().Build(), TimeProvider.System);
+
+        var first = check.ResolveAsync("zone-b");
+        Assert.True(await Eventually.TrueAsync(() => placement.Count == 1, TimeSpan.FromSeconds(10)));
+        // Twenty misses while that read runs: it may predate them, so they wait for the next one.
+        var later = Enumerable.Range(0, 20).Select(_ => check.ResolveAsync("zone-b")).ToList();
+        await Task.Delay(100);
+        Assert.Equal(1, placement.Count);
+
+        placement.Answer("zone-a");
+        var refused = await Assert.ThrowsAsync<ApiException>(() => first);
+        Assert.Equal("The requested availability zone is not available", refused.Message);
+        Assert.True(await Eventually.TrueAsync(() => placement.Count == 2, TimeSpan.FromSeconds(10)));
+        placement.Answer("zone-a", "zone-b");
+        foreach (var zone in await Task.WhenAll(later)) Assert.Equal("zone-b", zone.Zone);
+
+        // Now a known zone passes from the list kept, and the default zone never asks.
+        Assert.Equal(("zone-b", "node-1"), await check.ResolveAsync("zone-b:node-1"));
+        Assert.Equal(("nova", (string?)null), await check.ResolveAsync("nova"));
+        Assert.Equal(2, placement.Count);
     }
 }

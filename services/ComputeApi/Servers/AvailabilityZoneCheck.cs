@@ -5,23 +5,26 @@ namespace ComputeApi.Servers;
 
 /// <summary>
 /// The availability_zone of a create: the default zone ("nova" unless <c>[DEFAULT]
-/// default_availability_zone</c>), or one a compute node is in, as placement knows them. A zone
-/// found in the list read in the last few seconds passes at once; a zone not in it is looked up
-/// again before it is refused, so a zone an operator has just made is never refused for a stale
-/// list. Lookups that miss at the same time share one read.
+/// default_availability_zone</c>), or one a compute node is in, as placement knows them; "zone:host"
+/// names a host too. A zone found in the list read in the last few seconds passes at once. A zone
+/// not in it is looked up again before it is refused, in a list read after the request arrived, so
+/// a zone an operator has just made is never refused for a stale list. Misses that arrive while a
+/// read is running share the one read that follows it, so a flood of misses costs a read at a
+/// time, not one per request.
 /// </summary>
 public sealed class AvailabilityZoneCheck(Placement.PlacementClient placement, IConfiguration configuration, TimeProvider time)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private readonly Lock gate = new();
     private ZoneList? known;
-    private (Task<ZoneList> List, DateTimeOffset StartedAt)? reading;
+    private (Task<ZoneList> List, DateTimeOffset StartedAt)? running;
+    private Task<ZoneList>? next;
 
     private sealed record ZoneList(HashSet<string> Zones, DateTimeOffset ReadAt);
 
     public string DefaultZone => configuration["default_availability_zone"] ?? configuration["DEFAULT:default_availability_zone"] ?? "nova";
 
-    public async Task<(string? Zone, string? Host)> ResolveAsync(string? requested, NovaAuthz authz)
+    public async Task<(string? Zone, string? Host)> ResolveAsync(string? requested)
     {
         if (string.IsNullOrEmpty(requested)) return (null, null);
         var parts = requested.Split(':');
@@ -38,21 +41,41 @@ public sealed class AvailabilityZoneCheck(Placement.PlacementClient placement, I
         var asked = time.GetUtcNow();
         var list = known;
         if (list is not null && asked - list.ReadAt < CacheFor && list.Zones.Contains(zone)) return true;
-        // Not in a recent list: decide on a list read after this request arrived.
         return (await ReadAfterAsync(asked)).Zones.Contains(zone);
     }
 
+    /// <summary>A list whose read began at or after <paramref name="notBefore"/>.</summary>
     private Task<ZoneList> ReadAfterAsync(DateTimeOffset notBefore)
     {
         lock (gate)
         {
             if (known is { } k && k.ReadAt >= notBefore) return Task.FromResult(k);
-            if (reading is { } r && r.StartedAt >= notBefore) return r.List;
-            var started = time.GetUtcNow();
-            var list = ReadAsync(started);
-            reading = (list, started);
-            return list;
+            if (running is { } r && !r.List.IsCompleted)
+                return r.StartedAt >= notBefore ? r.List : next ??= ReadWhenDoneAsync(r.List);
+            return StartRead();
         }
+    }
+
+    // Under the gate.
+    private Task<ZoneList> StartRead()
+    {
+        var startedAt = time.GetUtcNow();
+        var list = ReadAsync(startedAt);
+        running = (list, startedAt);
+        return list;
+    }
+
+    private async Task<ZoneList> ReadWhenDoneAsync(Task<ZoneList> current)
+    {
+        await Task.Yield();
+        await ((Task)current).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Task<ZoneList> list;
+        lock (gate)
+        {
+            next = null;
+            list = StartRead();
+        }
+        return await list;
     }
 
     private async Task<ZoneList> ReadAsync(DateTimeOffset startedAt)

@@ -105,7 +105,7 @@ public static partial class ServerCreate
             ? ServerBlockDevices.BootImageAsync(blockDevices.First(d => d.BootIndex == 0), deps.Images, deps.Volumes)
             : GetImageAsync(deps.Images, imageRef);
         var networksTask = ResolveNetworksAsync(deps.Networks, requested, networkMode, projectId);
-        var zoneTask = deps.Zones.ResolveAsync(zoneText, authz);
+        var zoneTask = deps.Zones.ResolveAsync(zoneText);
         var image = await imageTask;
         List<RequestedNetwork> networks;
         try
