@@ -86,7 +86,7 @@ public sealed class AvailabilityZoneCheckTests
     public async Task Misses_during_a_read_share_the_one_read_after_it()
     {
         var placement = new HeldPlacement();
-        var check = new ComputeApi.Servers.AvailabilityZoneCheck(placement, new ConfigurationBuilder().Build(), TimeProvider.System);
+        var check = new ComputeApi.Servers.AvailabilityZoneCheck(new ComputeApi.AvailabilityZones.HostZones(new ConfigurationBuilder().Build(), placement), TimeProvider.System);
 
         var first = check.ResolveAsync("zone-b");
         Assert.True(await Eventually.TrueAsync(() => placement.Count == 1, TimeSpan.FromSeconds(10)));

@@ -1,18 +1,19 @@
+using ComputeApi.AvailabilityZones;
 using ComputeApi.Common;
-using Scheduler.Contracts.Placement;
 
 namespace ComputeApi.Servers;
 
 /// <summary>
 /// The availability_zone of a create: the default zone ("nova" unless <c>[DEFAULT]
-/// default_availability_zone</c>), or one a compute node is in, as placement knows them; "zone:host"
-/// names a host too. A zone found in the list read in the last few seconds passes at once. A zone
-/// not in it is looked up again before it is refused, in a list read after the request arrived, so
-/// a zone an operator has just made is never refused for a stale list. Misses that arrive while a
-/// read is running share the one read that follows it, so a flood of misses costs a read at a
-/// time, not one per request.
+/// default_availability_zone</c>), or one a compute node is in, as placement knows them (read
+/// through <see cref="HostZones"/>, as the zone list is); "zone:host" names a host too. A zone
+/// found in the list read in the last few seconds passes at once. A zone not in it is looked up
+/// again before it is refused, in a list read after the request arrived, so a zone an operator
+/// has just made is never refused for a stale list. Misses that arrive while a read is running
+/// share the one read that follows it, so a flood of misses costs a read at a time, not one per
+/// request.
 /// </summary>
-public sealed class AvailabilityZoneCheck(Placement.PlacementClient placement, IConfiguration configuration, TimeProvider time)
+public sealed class AvailabilityZoneCheck(HostZones hostZones, TimeProvider time)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private readonly Lock gate = new();
@@ -22,16 +23,14 @@ public sealed class AvailabilityZoneCheck(Placement.PlacementClient placement, I
 
     private sealed record ZoneList(HashSet<string> Zones, DateTimeOffset ReadAt);
 
-    public string DefaultZone => configuration["default_availability_zone"] ?? configuration["DEFAULT:default_availability_zone"] ?? "nova";
-
     public async Task<(string? Zone, string? Host)> ResolveAsync(string? requested)
     {
         if (string.IsNullOrEmpty(requested)) return (null, null);
         var parts = requested.Split(':');
         var zone = parts[0];
         var host = parts.Length > 1 && parts[1].Length > 0 ? parts[1] : null;
-        if (zone.Length == 0) zone = DefaultZone;
-        if (zone != DefaultZone && !await IsKnownAsync(zone))
+        if (zone.Length == 0) zone = hostZones.DefaultZone;
+        if (zone != hostZones.DefaultZone && !await IsKnownAsync(zone))
             throw NovaErrors.BadRequest("The requested availability zone is not available");
         return (zone, host);
     }
@@ -81,8 +80,8 @@ public sealed class AvailabilityZoneCheck(Placement.PlacementClient placement, I
     private async Task<ZoneList> ReadAsync(DateTimeOffset startedAt)
     {
         await Task.Yield();
-        var reply = await placement.ListComputeNodesAsync(new ListComputeNodesRequest());
-        var list = new ZoneList(reply.Nodes.Select(n => n.AvailabilityZone).Where(z => !string.IsNullOrEmpty(z)).ToHashSet(), startedAt);
+        var nodes = await hostZones.ComputeNodesAsync();
+        var list = new ZoneList(nodes.Select(n => n.AvailabilityZone).Where(z => !string.IsNullOrEmpty(z)).ToHashSet(), startedAt);
         lock (gate)
         {
             if (known is null || known.ReadAt < startedAt) known = list;
